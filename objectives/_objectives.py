@@ -1,0 +1,76 @@
+"""Names and directions of the metrics a study can optimise, and parsing of ``name:direction`` lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from study.errors import StudyError
+
+#: Every metric a trial records, with the direction in which it improves.
+METRICS: dict[str, str] = {
+    "bleu": "max",
+    "rouge1": "max",
+    "rouge2": "max",
+    "rougeL": "max",
+    "bertscore_f1": "max",
+    "token_f1": "max",
+    "exact_match": "max",
+    "eval_loss": "min",
+    "train_loss": "min",
+    "answer_words": "min",
+    "length_ratio": "min",
+    "train_seconds": "min",
+    "eval_seconds": "min",
+    "total_seconds": "min",
+}
+
+DIRECTIONS = {"max": "maximize", "min": "minimize", "maximize": "maximize", "minimize": "minimize"}
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One objective of a study: a metric and whether to maximise or minimise it."""
+
+    metric: str
+    direction: str  # "maximize" or "minimize"
+
+    def __str__(self) -> str:
+        return f"{self.metric}:{'max' if self.direction == 'maximize' else 'min'}"
+
+    def better(self, a: float, b: float) -> bool:
+        return a > b if self.direction == "maximize" else a < b
+
+
+def objective_for(metric: str) -> Objective:
+    """The objective of one metric in its natural direction."""
+    if metric not in METRICS:
+        raise StudyError(f"unknown metric '{metric}' (valid: {', '.join(METRICS)})")
+    return Objective(metric, DIRECTIONS[METRICS[metric]])
+
+
+def parse_objectives(specs: Iterable[str], where: str = "--objectives") -> tuple[Objective, ...]:
+    """Parse ``["rougeL:max", "train_seconds"]`` into objectives; a bare name takes its natural direction.
+
+    Every problem is reported at once.
+    """
+    problems: list[str] = []
+    out: list[Objective] = []
+    for spec in specs:
+        name, _, direction = spec.strip().partition(":")
+        if name not in METRICS:
+            problems.append(f"unknown metric '{name}' (valid: {', '.join(METRICS)})")
+            continue
+        direction = direction or METRICS[name]
+        if direction not in DIRECTIONS:
+            problems.append(f"'{spec}': direction must be max or min, got '{direction}'")
+            continue
+        out.append(Objective(name, DIRECTIONS[direction]))
+    names = [o.metric for o in out]
+    if len(set(names)) != len(names):
+        problems.append(f"a metric appears twice in {', '.join(names)}")
+    if not out and not problems:
+        problems.append("at least one objective is needed")
+    if problems:
+        raise StudyError.collect(problems, where)
+    return tuple(out)

@@ -1,0 +1,106 @@
+"""Pure text metrics over lists of strings: BLEU, ROUGE, token-F1, exact match, length.
+
+Each function takes predictions and references of equal length and returns a float
+(or a list of per-question floats for the ``*_per_item`` helpers used by the Wilcoxon pruner).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from functools import lru_cache
+from typing import Sequence
+
+import sacrebleu
+from rouge_score import rouge_scorer
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans("", "", string.punctuation)
+
+
+def _check(predictions: Sequence[str], references: Sequence[str]) -> None:
+    if len(predictions) != len(references):
+        raise ValueError(f"got {len(predictions)} predictions for {len(references)} references")
+    if not references:
+        raise ValueError("cannot score an empty list of answers")
+
+
+def normalize(text: str) -> str:
+    """SQuAD-style normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = _ARTICLES.sub(" ", text.lower().translate(_PUNCT))
+    return " ".join(text.split())
+
+
+def bleu(predictions: Sequence[str], references: Sequence[str]) -> float:
+    """Corpus BLEU (sacrebleu, 13a tokenisation), 0-100."""
+    _check(predictions, references)
+    return float(sacrebleu.corpus_bleu(list(predictions), [list(references)]).score)
+
+
+@lru_cache(maxsize=1)
+def _rouge() -> rouge_scorer.RougeScorer:
+    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+
+
+def rouge_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[dict[str, float]]:
+    """ROUGE-1/2/L F-measures (0-1) of each answer against its reference."""
+    _check(predictions, references)
+    scorer = _rouge()
+    out = []
+    for pred, ref in zip(predictions, references):
+        scores = scorer.score(ref, pred)
+        out.append({name: float(s.fmeasure) for name, s in scores.items()})
+    return out
+
+
+def rouge(predictions: Sequence[str], references: Sequence[str]) -> dict[str, float]:
+    """Mean ROUGE-1/2/L F-measures, 0-1, keyed ``rouge1``, ``rouge2``, ``rougeL``."""
+    items = rouge_per_item(predictions, references)
+    return {key: sum(item[key] for item in items) / len(items) for key in ("rouge1", "rouge2", "rougeL")}
+
+
+def token_f1_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
+    """SQuAD token-overlap F1 of each answer, 0-1."""
+    _check(predictions, references)
+    out = []
+    for pred, ref in zip(predictions, references):
+        p, r = normalize(pred).split(), normalize(ref).split()
+        if not p or not r:
+            out.append(float(p == r))
+            continue
+        common = sum((Counter(p) & Counter(r)).values())
+        if common == 0:
+            out.append(0.0)
+            continue
+        precision, recall = common / len(p), common / len(r)
+        out.append(2 * precision * recall / (precision + recall))
+    return out
+
+
+def token_f1(predictions: Sequence[str], references: Sequence[str]) -> float:
+    scores = token_f1_per_item(predictions, references)
+    return sum(scores) / len(scores)
+
+
+def exact_match(predictions: Sequence[str], references: Sequence[str]) -> float:
+    """Share of answers equal to their reference after normalisation, 0-1."""
+    _check(predictions, references)
+    return sum(normalize(p) == normalize(r) for p, r in zip(predictions, references)) / len(references)
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def answer_words(predictions: Sequence[str]) -> float:
+    """Mean answer length in whitespace-separated words."""
+    if not predictions:
+        raise ValueError("cannot measure an empty list of answers")
+    return sum(words(p) for p in predictions) / len(predictions)
+
+
+def length_ratio(predictions: Sequence[str], references: Sequence[str]) -> float:
+    """Mean of answer words / reference words: 1 is the reference's length, >1 too verbose."""
+    _check(predictions, references)
+    return sum(words(p) / max(words(r), 1) for p, r in zip(predictions, references)) / len(references)

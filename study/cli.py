@@ -1,0 +1,49 @@
+"""What every entry point shares: quiet libraries, and user errors as one line with exit code 2."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+import warnings
+from typing import Callable
+
+from study.errors import StudyError
+
+EXIT_USAGE = 2
+
+
+def quiet_libraries(allow_hub: bool = False) -> None:
+    """Offline by default, no telemetry, and no library chatter between our progress lines."""
+    if not allow_hub:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"(transformers|trl|peft|torch)\b")
+    logging.getLogger("optuna").setLevel(logging.WARNING)
+    for name in ("transformers", "trl", "peft", "accelerate", "datasets", "httpx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        import transformers
+
+        transformers.utils.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers is a dependency
+        pass
+
+
+def entry_point(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
+    """Wrap ``main`` so that a :class:`StudyError` prints ``error: ...`` and returns exit code 2."""
+
+    @functools.wraps(main)
+    def wrapper(argv: list[str] | None = None) -> int:
+        try:
+            return main(argv)
+        except StudyError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return EXIT_USAGE
+
+    return wrapper

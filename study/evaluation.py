@@ -1,0 +1,172 @@
+"""Answering held-out questions and scoring the answers.
+
+Generation is batched with left padding and a KV cache; rows are sorted by prompt length so
+that a batch holds prompts of similar length (less padding), and answers are returned in the
+original order. Scoring calls the pure metric functions of :mod:`objectives`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import objectives
+from study.config import DecodingConfig
+from study.data import IGNORE_INDEX
+
+
+@dataclass
+class Evaluation:
+    """Metrics of one evaluation, the answers, and per-question scores (for the Wilcoxon pruner)."""
+
+    metrics: dict[str, float]
+    predictions: list[str]
+    per_item: dict[str, list[float]] = field(default_factory=dict)
+
+
+def stop_token_ids(tokenizer: Any) -> list[int]:
+    """End-of-sequence ids, including the chat template's end-of-turn token where it has one."""
+    ids = {tokenizer.eos_token_id}
+    for token in ("<|im_end|>", "<|eot_id|>", "<|end_of_text|>"):
+        tid = tokenizer.convert_tokens_to_ids(token)
+        if isinstance(tid, int) and tid != tokenizer.unk_token_id and tid >= 0:
+            ids.add(tid)
+    return sorted(i for i in ids if i is not None)
+
+
+def generation_kwargs(decoding: DecodingConfig, tokenizer: Any) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "max_new_tokens": decoding.max_new_tokens,
+        "do_sample": decoding.do_sample,
+        "num_beams": decoding.num_beams,
+        "repetition_penalty": decoding.repetition_penalty,
+        "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": stop_token_ids(tokenizer),
+    }
+    if decoding.do_sample:
+        kwargs.update(temperature=decoding.temperature, top_p=decoding.top_p, top_k=0)
+    else:
+        # Greedy/beam: neutralise sampling fields a model's generation_config may carry.
+        kwargs.update(temperature=None, top_p=None, top_k=None)
+    return kwargs
+
+
+def generate_answers(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Sequence[int]],
+    decoding: DecodingConfig,
+    seed: int = 0,
+    on_batch: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Answer every prompt (token ids ending in the assistant header); returns decoded answers in order."""
+    import torch
+
+    device = next(model.parameters()).device
+    kwargs = generation_kwargs(decoding, tokenizer)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    answers: list[str] = [""] * len(prompts)
+    was_training = model.training
+    model.eval()
+    generator_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)  # sampling is reproducible per trial
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(order), decoding.batch_size):
+                rows = order[start : start + decoding.batch_size]
+                batch = tokenizer.pad(
+                    {"input_ids": [list(prompts[i]) for i in rows]}, padding=True, return_tensors="pt"
+                )
+                # input_ids: [batch, prompt_len] left-padded; output: [batch, prompt_len + new]
+                output = model.generate(
+                    input_ids=batch["input_ids"].to(device),
+                    attention_mask=batch["attention_mask"].to(device),
+                    use_cache=True,
+                    **kwargs,
+                )
+                new_tokens = output[:, batch["input_ids"].shape[1] :]
+                for i, text in zip(rows, tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
+                    answers[i] = text.strip()
+                if on_batch:
+                    on_batch(len(rows))
+    finally:
+        torch.random.set_rng_state(generator_state)
+        model.train(was_training)
+    return answers
+
+
+def answer_loss(model: Any, examples: Sequence[dict[str, list[int]]], pad_token_id: int, batch_size: int = 16) -> float:
+    """Mean cross-entropy per answer token (teacher forcing) over ``examples`` with ``input_ids``/``labels``."""
+    import torch
+
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(examples), batch_size):
+                chunk = examples[start : start + batch_size]
+                width = max(len(e["input_ids"]) for e in chunk)
+                ids = torch.full((len(chunk), width), pad_token_id, dtype=torch.long)
+                labels = torch.full((len(chunk), width), IGNORE_INDEX, dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for row, e in enumerate(chunk):  # right padding: positions stay 0..n-1
+                    n = len(e["input_ids"])
+                    ids[row, :n] = torch.tensor(e["input_ids"])
+                    labels[row, :n] = torch.tensor(e["labels"])
+                    mask[row, :n] = 1
+                logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
+                # Predict token t+1 from position t: logits [B, T-1, V] against labels [B, T-1].
+                shift_logits, shift_labels = logits[:, :-1], labels[:, 1:].to(device)
+                loss = torch.nn.functional.cross_entropy(
+                    shift_logits.reshape(-1, shift_logits.shape[-1]),
+                    shift_labels.reshape(-1),
+                    ignore_index=IGNORE_INDEX,
+                    reduction="sum",
+                )
+                total += float(loss)
+                count += int((shift_labels != IGNORE_INDEX).sum())
+    finally:
+        model.train(was_training)
+    return total / max(count, 1)
+
+
+def score_answers(
+    predictions: Sequence[str], references: Sequence[str], bertscorer: objectives.BertScorer | None
+) -> Evaluation:
+    """Every text metric of the answers; BERTScore when a scorer is given."""
+    rouge_items = objectives.rouge_per_item(predictions, references)
+    per_item: dict[str, list[float]] = {
+        key: [item[key] for item in rouge_items] for key in ("rouge1", "rouge2", "rougeL")
+    }
+    per_item["token_f1"] = objectives.token_f1_per_item(predictions, references)
+    metrics = {key: sum(values) / len(values) for key, values in per_item.items()}
+    metrics["bleu"] = objectives.bleu(predictions, references)
+    metrics["exact_match"] = objectives.exact_match(predictions, references)
+    metrics["answer_words"] = objectives.answer_words(predictions)
+    metrics["length_ratio"] = objectives.length_ratio(predictions, references)
+    if bertscorer is not None:
+        per_item["bertscore_f1"] = bertscorer.per_item(predictions, references)
+        metrics["bertscore_f1"] = sum(per_item["bertscore_f1"]) / len(references)
+    return Evaluation(metrics=metrics, predictions=list(predictions), per_item=per_item)
+
+
+def evaluate_model(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Sequence[int]],
+    examples: Sequence[dict[str, list[int]]],
+    references: Sequence[str],
+    decoding: DecodingConfig,
+    bertscorer: objectives.BertScorer | None,
+    seed: int = 0,
+) -> Evaluation:
+    """Generate, score and measure the answer loss of one model on one split."""
+    start = time.perf_counter()
+    predictions = generate_answers(model, tokenizer, prompts, decoding, seed=seed)
+    result = score_answers(predictions, references, bertscorer)
+    result.metrics["eval_loss"] = answer_loss(model, examples, tokenizer.pad_token_id)
+    result.metrics["eval_seconds"] = time.perf_counter() - start
+    return result

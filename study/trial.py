@@ -70,6 +70,7 @@ def run_trial(
     eval_chunks: int = 1,
     full_eval_every_epoch: bool = True,
     show_progress: bool = False,
+    on_trained: Callable[[Any], None] | None = None,
 ) -> TrialResult:
     """Fine-tune one adapter on the training split and score it on the validation split.
 
@@ -77,7 +78,9 @@ def run_trial(
     many chunks, and ``monitor.after_chunk`` may stop the trial between chunks (per-question
     pruning); otherwise every epoch is scored and ``monitor.after_epoch`` may stop training.
     With ``full_eval_every_epoch=False`` epochs before the last measure the answer loss only
-    (no generation), which is all a pruner on ``eval_loss`` needs.
+    (no generation), which is all a pruner on ``eval_loss`` needs. ``on_trained(peft_model)``
+    runs after a trial that was not pruned, before the adapter is removed (saving it, scoring
+    the test split).
     """
     val = list(bench.splits.val)
     system_prompt, max_len = cfg.data.system_prompt, cfg.data.max_seq_length
@@ -130,6 +133,8 @@ def run_trial(
         else:
             evaluation, pruned_at = _chunked_evaluation(peft_model, bench, cfg, val, prompts, examples, monitor, eval_chunks)
             history.append(dict(evaluation.metrics))
+        if on_trained is not None and pruned_at is None:
+            on_trained(peft_model)
     finally:
         bench.base.model = detach_adapter(peft_model)
         del peft_model

@@ -1,0 +1,61 @@
+"""Score any model on a QA split and print the metrics as JSON.
+
+    python -m study.evaluate --model runs/best/merged                     # bundled data, test split
+    python -m study.evaluate --model smollm2-135m --split val             # the base model, for comparison
+    python -m study.evaluate --model DIR --data my_qa.jsonl --config best.yaml
+
+Decoding and data settings come from ``--config`` (an exported YAML) when given, else the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+
+from study.cli import entry_point, quiet_libraries
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m study.evaluate", description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", required=True, help="model directory, 'smollm2-135m', or a hub id (with --allow-hub)")
+    p.add_argument("--data", help="JSONL file or directory with train/val/test.jsonl (default: bundled set)")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--config", help="exported YAML whose data and decoding settings to use")
+    p.add_argument("--limit", type=int, help="score at most this many questions")
+    p.add_argument("--device", help="auto, cpu or cuda")
+    p.add_argument("--allow-hub", action="store_true")
+    return p.parse_args(argv)
+
+
+@entry_point
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    quiet_libraries(allow_hub=args.allow_hub)
+    from objectives import BertScorer
+    from study.config import TrialConfig, load_trial_config
+    from study.data import TokenCache, load_splits
+    from study.evaluation import evaluate_model
+    from study.model import load_base_model
+
+    cfg = load_trial_config(args.config) if args.config else TrialConfig()
+    model_cfg = replace(cfg.model, name=args.model, device=args.device or cfg.model.device)
+    data_cfg = replace(cfg.data, path=args.data or cfg.data.path, max_train_examples=None, max_val_examples=None)
+    pairs = list(getattr(load_splits(data_cfg), args.split))[: args.limit]
+    base = load_base_model(model_cfg, allow_hub=args.allow_hub)
+    tokens = TokenCache(base.tokenizer)
+    sp = data_cfg.system_prompt
+    scorer = BertScorer(device=base.device)
+    evaluation = evaluate_model(
+        base.model, base.tokenizer, tokens.prompts(pairs, sp), tokens.examples(pairs, sp, data_cfg.max_seq_length),
+        [p.answer for p in pairs], cfg.decoding, scorer, seed=cfg.training.seed,
+    )
+    report = {"model": args.model, "split": args.split, "questions": len(pairs), "bertscore_encoder": scorer.name,
+              "metrics": evaluation.metrics}
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

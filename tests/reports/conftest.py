@@ -1,0 +1,100 @@
+"""A small study built by hand, shaped like the ones :mod:`study.loop` writes.
+
+Trials 0-3 are COMPLETE (trial 0 dominates trial 1, so the Pareto front is 0, 2 and 3),
+trial 4 is PRUNED at epoch 2 with intermediate values, trial 5 FAILED; the storage also holds
+the ``.pruning`` companion study.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+NAME = "heart"
+METRICS = ("rougeL", "bertscore_f1", "train_seconds")
+DIRECTIONS = ("maximize", "maximize", "minimize")
+# (rougeL, bertscore_f1, train_seconds) per complete trial; trial 0 dominates trial 1.
+VALUES = ((0.30, 0.60, 20.0), (0.20, 0.50, 30.0), (0.25, 0.70, 10.0), (0.35, 0.55, 40.0))
+HOSTILE_ANSWER = "<script>alert('x')</script> & <b>bold</b>"
+DISTRIBUTIONS = {
+    "lora.rank": CategoricalDistribution((4, 8, 16)),
+    "training.learning_rate": FloatDistribution(1e-4, 1e-3, log=True),
+    "training.epochs": IntDistribution(1, 3),
+}
+STUDY_ATTRS = {
+    "space": "smoke", "pruner": "median", "pruning_metric": "eval_loss", "data_source": "qa.jsonl",
+    "n_train": 8, "n_val": 4, "n_test": 4, "bertscore_encoder": "minilm@L6",
+}
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _attrs(number: int, metrics: dict[str, float]) -> dict[str, Any]:
+    return {
+        "config": {"model": {}, "data": {}, "lora": {}, "training": {}, "decoding": {}},
+        "metrics": {**metrics, "eval_loss": 3.0 + number / 10},
+        "history": [{"eval_loss": 3.1, "epoch": 1.0}, {**metrics, "epoch": 2.0}],
+        "samples": [{"question": f"Question {number}?", "reference": f"Reference {number}.",
+                     "answer": HOSTILE_ANSWER if number == 0 else f"Answer {number}."}],
+    }
+
+
+def build_study(storage: Any, n_objectives: int = 3) -> optuna.Study:
+    """The study described in the module docstring, with the first ``n_objectives`` objectives."""
+    study = optuna.create_study(study_name=NAME, storage=storage, directions=list(DIRECTIONS[:n_objectives]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(list(METRICS[:n_objectives]))
+    for key, value in STUDY_ATTRS.items():
+        study.set_user_attr(key, value)
+    for number, values in enumerate(VALUES):
+        study.add_trial(optuna.trial.create_trial(
+            values=values[:n_objectives],
+            params={"lora.rank": (4, 8, 16)[number % 3], "training.learning_rate": 1e-4 * (number + 1),
+                    "training.epochs": 2},
+            distributions=DISTRIBUTIONS,
+            user_attrs=_attrs(number, dict(zip(METRICS, values))),
+            intermediate_values={1: 3.2 - number / 10, 2: 3.1 - number / 10},
+        ))
+    # Pruned and failed trials go through ask/tell as in study.loop; Trial.report is refused
+    # for multi-objective studies, so intermediate values go to the storage directly.
+    pruned = study.ask(fixed_distributions=DISTRIBUTIONS)
+    for step, value in ((1, 3.5), (2, 3.6)):
+        study._storage.set_trial_intermediate_value(pruned._trial_id, step, value)
+    pruned.set_user_attr("pruned_at", 2)
+    study.tell(pruned, state=TrialState.PRUNED)
+    failed = study.ask(fixed_distributions=DISTRIBUTIONS)
+    failed.set_user_attr("fail_reason", "RuntimeError: out of memory")
+    study.tell(failed, state=TrialState.FAIL)
+    optuna.create_study(study_name=NAME + ".pruning", storage=storage, direction="minimize")
+    return study
+
+
+@pytest.fixture()
+def hostile_answer() -> str:
+    """The answer of trial 0, full of characters that HTML must escape."""
+    return HOSTILE_ANSWER
+
+
+@pytest.fixture()
+def storage_url(tmp_path: Path) -> str:
+    """A SQLite file holding the study, for the command line (in-memory studies are faster elsewhere)."""
+    url = f"sqlite:///{tmp_path / 'heart.db'}"
+    build_study(url)
+    return url
+
+
+@pytest.fixture()
+def study() -> optuna.Study:
+    return build_study(optuna.storages.InMemoryStorage())
+
+
+@pytest.fixture()
+def study_2d() -> optuna.Study:
+    return build_study(optuna.storages.InMemoryStorage(), n_objectives=2)

@@ -160,10 +160,6 @@ def pareto_trials(study: optuna.Study) -> list[FrozenTrial]:
     return sorted(front, key=lambda t: (sign * t.values[0], t.number))
 
 
-def pareto_rows(study: optuna.Study) -> tuple[TrialRow, ...]:
-    return tuple(trial_row(t) for t in pareto_trials(study))
-
-
 def samples_of(trial: FrozenTrial) -> tuple[Sample, ...]:
     return tuple(
         Sample(str(s.get("question", "")), str(s.get("reference", "")), str(s.get("answer", "")))
@@ -176,14 +172,19 @@ def best_trials_table(study: optuna.Study) -> tuple[BestTrial, ...]:
     return tuple(BestTrial(trial_row(t), samples_of(t)) for t in pareto_trials(study))
 
 
-def intermediate_series(study: optuna.Study) -> tuple[Series, ...]:
-    """The pruning metric per step of every trial that reported one, pruned trials included."""
+def intermediate_series(study: optuna.Study, companion: optuna.Study | None = None) -> tuple[Series, ...]:
+    """The pruning metric per step of every trial that reported one, pruned trials included.
+
+    A trial without intermediate values of its own borrows those of its twin (user attribute
+    ``pruning_twin``) in ``companion``, the ``<name>.pruning`` study the pruner works on.
+    """
+    twins = {t.number: t.intermediate_values for t in companion.get_trials(deepcopy=False)} if companion else {}
     out = []
     for trial in study.get_trials(deepcopy=False):
-        if trial.intermediate_values:
-            steps = tuple(sorted(trial.intermediate_values))
-            out.append(Series(trial.number, trial.state.name, steps,
-                              tuple(trial.intermediate_values[s] for s in steps)))
+        values = trial.intermediate_values or twins.get(trial.user_attrs.get("pruning_twin"), {})
+        if values:
+            steps = tuple(sorted(values))
+            out.append(Series(trial.number, trial.state.name, steps, tuple(values[s] for s in steps)))
     return tuple(out)
 
 
@@ -251,8 +252,12 @@ def param_importances(study: optuna.Study, objectives: Sequence[ObjectiveInfo]) 
     return tuple(out)
 
 
-def study_data(study: optuna.Study) -> StudyData:
-    """Everything the report shows of ``study``, computed once."""
+def study_data(study: optuna.Study, companion: optuna.Study | None = None) -> StudyData:
+    """Everything the report shows of ``study``, computed once.
+
+    ``companion`` is the optional ``<name>.pruning`` twin study; only its intermediate values
+    are used, for trials that lack their own.
+    """
     objectives = objectives_of(study)
     rows = trial_rows(study)
     best = best_trials_table(study)
@@ -264,7 +269,7 @@ def study_data(study: optuna.Study) -> StudyData:
         trials=rows,
         pareto=tuple(b.row for b in best),
         best=best,
-        series=intermediate_series(study),
+        series=intermediate_series(study, companion),
         axes=param_axes(study),
         histories=histories(rows, objectives),
         importances=param_importances(study, objectives),

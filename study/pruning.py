@@ -4,8 +4,13 @@ Optuna refuses ``Trial.report`` in multi-objective studies. Here every trial get
 a single-objective *pruning study* (``<study>.pruning``, same storage) whose direction is
 that of the pruning metric. The twin receives the intermediate values, and Optuna's own
 pruners (median, successive halving, hyperband, wilcoxon) decide on it exactly as they would
-in a single-objective study. The values are also stored on the main trial
-(``intermediate_values``), so the dashboard and the reports plot them, pruned trials included.
+in a single-objective study. The intermediate values live on the twin, where the dashboard
+(study ``<name>.pruning``) and the reports plot them, pruned trials included; the main trial
+keeps its per-epoch metrics in the ``history`` user attribute.
+
+They are deliberately not copied onto the main trial: Optuna's TPE sampler ranks pruned
+trials by their intermediate values using ``study.direction``, which raises in a
+multi-objective study.
 """
 
 from __future__ import annotations
@@ -57,8 +62,6 @@ class TrialPruning:
         if not math.isfinite(value):
             return False
         self.twin.report(value, step)
-        # Mirror onto the main trial, where Trial.report is refused for multi-objective studies.
-        self.trial.storage.set_trial_intermediate_value(self.trial._trial_id, step, value)
         self.last_step, self.last_value = step, value
         return self.twin.should_prune()
 

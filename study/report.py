@@ -1,7 +1,8 @@
 """Write a study's report: one self-contained HTML file with the Pareto front, history,
 parameter importances, pruning curves and the best trials' answers beside the references.
 
-    python -m study.report --study-name smoke
+    python -m study.report [--study-name NAME] [--storage URL] [--out PATH]
+    python -m study.report --study-name smoke      # studies/smoke.db -> reports/out/smoke.html
     python -m study.report --study-name heart --storage postgresql://user@host/db --out heart.html
 
 Defaults: study 'default', storage sqlite:///studies/<study-name>.db, output
@@ -25,20 +26,21 @@ COMPANION_SUFFIX = ".pruning"
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m study.report", description=__doc__.split("\n\n")[0])
-    p.add_argument("--study-name", default="default", help="study name (default: default)")
-    p.add_argument("--storage", help="Optuna storage URL (default: sqlite:///studies/<study-name>.db)")
-    p.add_argument("--out", type=Path, help="HTML file to write (default: reports/out/<study-name>.html)")
+    p.add_argument("--study-name", default="default", metavar="NAME", help="study name (default: default)")
+    p.add_argument("--storage", metavar="URL", help="Optuna storage URL (default: sqlite:///studies/<study-name>.db)")
+    p.add_argument("--out", type=Path, metavar="PATH", help="HTML file to write (default: reports/out/<study-name>.html)")
     return p.parse_args(argv)
 
 
-def load_existing_study(storage_url: str, name: str) -> Any:
-    """The study ``name`` in ``storage_url``; a missing file or study stops with one line.
+def load_existing_study(storage_url: str, name: str) -> tuple[Any, Any]:
+    """The study ``name`` in ``storage_url`` and its pruning companion (or None).
 
-    A SQLite file is checked before it is opened, because opening would create an empty one.
+    A missing file or study stops with one line. A SQLite file is checked before it is
+    opened, because opening would create an empty one.
     """
     import optuna
 
-    from study.storage import existing_study, open_storage
+    from study.storage import open_storage
 
     hint = f"run python -m study.run --study-name {name} first, or pass --storage"
     if storage_url.startswith("sqlite:///"):
@@ -46,12 +48,14 @@ def load_existing_study(storage_url: str, name: str) -> Any:
         if not path.is_file():
             raise StudyError(f"--storage {storage_url}: no such file {path} ({hint})")
     storage = open_storage(storage_url)
-    if existing_study(storage, name) is None:
-        names = sorted(s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
-                       if not s.study_name.endswith(COMPANION_SUFFIX))
-        held = f"it holds: {', '.join(names)}" if names else "it holds no studies"
-        raise StudyError(f"--study-name {name}: no such study in {storage_url} ({held})")
-    return optuna.load_study(study_name=name, storage=storage)
+    held = {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
+    if name not in held:
+        mains = sorted(n for n in held if not n.endswith(COMPANION_SUFFIX))
+        listing = f"it holds: {', '.join(mains)}" if mains else "it holds no studies"
+        raise StudyError(f"--study-name {name}: no such study in {storage_url} ({listing})")
+    companion_name = name + COMPANION_SUFFIX
+    companion = optuna.load_study(study_name=companion_name, storage=storage) if companion_name in held else None
+    return optuna.load_study(study_name=name, storage=storage), companion
 
 
 @entry_point
@@ -63,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     from study.storage import default_storage_url
 
     storage_url = args.storage or default_storage_url(args.study_name)
-    study = load_existing_study(storage_url, args.study_name)
+    study, companion = load_existing_study(storage_url, args.study_name)
     out = args.out or REPORTS_DIR / f"{args.study_name}.html"
     try:
-        write_report(study, out)
+        write_report(study, out, companion)
     except OSError as exc:
         raise StudyError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
     print(out)

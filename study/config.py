@@ -20,6 +20,13 @@ from study.errors import StudyError
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
 TARGET_MODULES = ("attention", "all_linear")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+#: System prompts of the searchable answer styles (data.answer_style).
+STYLE_PROMPTS = {
+    "concise": "You are a heart-transplant clinician. Answer in as few words as possible.",
+    "one_sentence": "You are a heart-transplant clinician. Answer in exactly one sentence.",
+    "explained": "You are a heart-transplant clinician. Answer in two sentences: the answer, then the reason.",
+}
+ANSWER_STYLES = tuple(STYLE_PROMPTS)
 DEFAULT_MODEL = "smollm2-135m"
 
 
@@ -52,6 +59,35 @@ class DataConfig:
         "system message of the chat template (none = the model's own default)",
     )
     max_seq_length: int = _f(256, "longest prompt + answer in tokens; longer pairs are truncated", min=16)
+    answer_style: str | None = _f(
+        None, "a named system prompt that replaces system_prompt (searchable)", choices=ANSWER_STYLES
+    )
+
+    @property
+    def instructions(self) -> str | None:
+        """The system prompt in force: the answer style's when one is set."""
+        return STYLE_PROMPTS[self.answer_style] if self.answer_style else self.system_prompt
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Optional continued pre-training of the adapter on plain domain text, before QA tuning."""
+
+    epochs: int = _f(0, "passes over the corpus (0 = no continued pre-training)", min=0, max=20)
+    learning_rate: float = _f(1e-4, "peak learning rate of the pre-training stage", min=1e-8, max=1.0)
+    corpus: str | None = _f(None, "directory of .txt/.md files (none = the bundled heart-transplant corpus)")
+    block_size: int = _f(128, "tokens per training chunk of the corpus", min=16)
+    max_blocks: int | None = _f(None, "use at most this many chunks (none = all)", min=1)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Extra scoring beyond the validation answers."""
+
+    general_questions: int = _f(
+        0, "general-medicine quiz questions scored before and after tuning (forgetting); 0 = off", min=0
+    )
+    judge: bool = _f(False, "rate agreement with the reference by asking the base model (a heuristic)")
 
 
 @dataclass(frozen=True)
@@ -117,6 +153,8 @@ SECTIONS: dict[str, type] = {
     "lora": LoraConfig,
     "training": TrainingConfig,
     "decoding": DecodingConfig,
+    "pretraining": PretrainConfig,
+    "evaluation": EvalConfig,
 }
 
 
@@ -129,6 +167,8 @@ class TrialConfig:
     lora: LoraConfig = field(default_factory=LoraConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
+    pretraining: PretrainConfig = field(default_factory=PretrainConfig)
+    evaluation: EvalConfig = field(default_factory=EvalConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}

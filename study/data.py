@@ -19,6 +19,8 @@ from study.errors import StudyError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 BUNDLED_QA = DATA_DIR / "heart_transplant_qa.jsonl"
+BUNDLED_CORPUS = DATA_DIR / "corpus"
+CORPUS_SUFFIXES = (".txt", ".md")
 SPLIT_FILES = ("train.jsonl", "val.jsonl", "test.jsonl")
 IGNORE_INDEX = -100  # label of tokens left out of the loss
 
@@ -129,6 +131,37 @@ def _check_leakage(path: Path, splits: dict[str, list[QAPair]]) -> None:
                 raise StudyError(f"{path}: question {pair.question[:60]!r} is in both {other}.jsonl and {name}.jsonl")
 
 
+def read_corpus(path: str | Path | None) -> list[str]:
+    """The texts of a corpus directory (.txt and .md files, sorted by name); none = bundled corpus."""
+    folder = Path(path) if path else BUNDLED_CORPUS
+    if not folder.is_dir():
+        raise StudyError(f"{folder}: corpus directory not found")
+    files = sorted(p for p in folder.iterdir() if p.suffix in CORPUS_SUFFIXES and p.is_file())
+    if not files:
+        raise StudyError(f"{folder}: no .txt or .md files")
+    texts = []
+    for file in files:
+        try:
+            texts.append(file.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise StudyError(f"{file}: not UTF-8 text (byte {exc.start})") from None
+    return texts
+
+
+def corpus_blocks(tokenizer: Any, texts: Sequence[str], block_size: int, max_blocks: int | None) -> list[dict[str, list[int]]]:
+    """Documents joined with end-of-sequence tokens and cut into blocks of ``block_size`` tokens.
+
+    Causal-LM examples: every token is a label (``labels == input_ids``).
+    """
+    stream: list[int] = []
+    for text in texts:
+        stream += tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    blocks = [stream[i : i + block_size] for i in range(0, len(stream) - block_size + 1, block_size)]
+    if max_blocks is not None:
+        blocks = blocks[:max_blocks]
+    return [{"input_ids": b, "labels": list(b)} for b in blocks]
+
+
 def prompt_messages(pair: QAPair, system_prompt: str | None) -> list[dict[str, str]]:
     """Chat messages up to the assistant turn."""
     messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
@@ -175,6 +208,18 @@ class TokenCache:
 
             rows = [encode_example(self.tokenizer, p, system_prompt, max_length) for p in pairs]
             self._cache[key] = Dataset.from_list(rows)
+        return self._cache[key]
+
+    def corpus_dataset(self, corpus: str | None, block_size: int, max_blocks: int | None) -> Any:
+        """The pre-training corpus in blocks, as a ``datasets.Dataset``; read and tokenised once."""
+        key = ("corpus", corpus, block_size, max_blocks)
+        if key not in self._cache:
+            from datasets import Dataset
+
+            blocks = corpus_blocks(self.tokenizer, read_corpus(corpus), block_size, max_blocks)
+            if not blocks:
+                raise StudyError(f"corpus {corpus or BUNDLED_CORPUS}: shorter than one block of {block_size} tokens")
+            self._cache[key] = Dataset.from_list(blocks)
         return self._cache[key]
 
     def examples(self, pairs: Sequence[QAPair], system_prompt: str | None, max_length: int) -> list[dict[str, list[int]]]:

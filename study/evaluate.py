@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = list(getattr(load_splits(data_cfg), args.split))[: args.limit]
     base = load_base_model(model_cfg, allow_hub=args.allow_hub)
     tokens = TokenCache(base.tokenizer)
-    sp = data_cfg.system_prompt
+    sp = data_cfg.instructions
     scorer = BertScorer(device=base.device)
     evaluation = evaluate_model(
         base.model, base.tokenizer, tokens.prompts(pairs, sp), tokens.examples(pairs, sp, data_cfg.max_seq_length),

@@ -96,14 +96,16 @@ def generate_answers(
     return answers
 
 
-def answer_loss(model: Any, examples: Sequence[dict[str, list[int]]], pad_token_id: int, batch_size: int = 16) -> float:
-    """Mean cross-entropy per answer token (teacher forcing) over ``examples`` with ``input_ids``/``labels``."""
+def label_logprobs(
+    model: Any, examples: Sequence[dict[str, list[int]]], pad_token_id: int, batch_size: int = 16
+) -> list[tuple[float, int]]:
+    """For each example, the summed log-probability of its labelled tokens and their count (teacher forcing)."""
     import torch
 
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    total, count = 0.0, 0
+    out: list[tuple[float, int]] = []
     try:
         with torch.inference_mode():
             for start in range(0, len(examples), batch_size):
@@ -118,19 +120,21 @@ def answer_loss(model: Any, examples: Sequence[dict[str, list[int]]], pad_token_
                     labels[row, :n] = torch.tensor(e["labels"])
                     mask[row, :n] = 1
                 logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
-                # Predict token t+1 from position t: logits [B, T-1, V] against labels [B, T-1].
-                shift_logits, shift_labels = logits[:, :-1], labels[:, 1:].to(device)
-                loss = torch.nn.functional.cross_entropy(
-                    shift_logits.reshape(-1, shift_logits.shape[-1]),
-                    shift_labels.reshape(-1),
-                    ignore_index=IGNORE_INDEX,
-                    reduction="sum",
-                )
-                total += float(loss)
-                count += int((shift_labels != IGNORE_INDEX).sum())
+                # Token t+1 is predicted at position t: logits [B, T-1, V] against labels [B, T-1].
+                targets = labels[:, 1:].to(device)
+                logp = torch.log_softmax(logits[:, :-1], dim=-1)
+                keep = targets != IGNORE_INDEX
+                picked = logp.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1) * keep
+                out += [(float(s), int(n)) for s, n in zip(picked.sum(1).tolist(), keep.sum(1).tolist())]
     finally:
         model.train(was_training)
-    return total / max(count, 1)
+    return out
+
+
+def answer_loss(model: Any, examples: Sequence[dict[str, list[int]]], pad_token_id: int, batch_size: int = 16) -> float:
+    """Mean cross-entropy per answer token over ``examples`` with ``input_ids``/``labels``."""
+    scored = label_logprobs(model, examples, pad_token_id, batch_size)
+    return -sum(s for s, _ in scored) / max(sum(n for _, n in scored), 1)
 
 
 def score_answers(
@@ -147,6 +151,7 @@ def score_answers(
     metrics["exact_match"] = objectives.exact_match(predictions, references)
     metrics["answer_words"] = objectives.answer_words(predictions)
     metrics["length_ratio"] = objectives.length_ratio(predictions, references)
+    metrics["length_error"] = objectives.length_error(predictions, references)
     if bertscorer is not None:
         per_item["bertscore_f1"] = bertscorer.per_item(predictions, references)
         metrics["bertscore_f1"] = sum(per_item["bertscore_f1"]) / len(references)

@@ -96,7 +96,7 @@ def score_test(cfg: Any, allow_hub: bool) -> dict[str, Any]:
     test = list(bench.splits.test)
     if not test:
         raise StudyError("the data has no test split (test_fraction is 0 or test.jsonl is empty)")
-    sp, max_len = cfg.data.system_prompt, cfg.data.max_seq_length
+    sp, max_len = cfg.data.instructions, cfg.data.max_seq_length
     scores: dict[str, Any] = {}
 
     def on_trained(model: Any) -> None:

@@ -5,6 +5,7 @@ User attributes of a trial:
     ``metrics``  validation metrics of the last evaluation;
     ``history``  one dict of metrics per evaluated epoch;
     ``samples``  a few questions with reference and generated answer;
+    ``answers``  every validation answer, in the order of the validation split (human evaluation);
     ``pruned_at``, ``fail_reason`` where they apply.
 """
 
@@ -35,6 +36,7 @@ def record_result(trial: Any, metrics: dict[str, float], history: Sequence[dict[
         for q, a in list(zip(questions, predictions))[:n_samples]
     ]
     trial.set_user_attr("samples", samples)
+    trial.set_user_attr("answers", list(predictions))
 
 
 def trial_config(frozen: Any) -> TrialConfig:

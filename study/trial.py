@@ -11,7 +11,7 @@ import gc
 import math
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol, Sequence
 
 import objectives
@@ -51,6 +51,7 @@ class Workbench:
     splits: Splits
     tokens: TokenCache
     bertscorer: objectives.BertScorer | None
+    _quizzes: dict[int, tuple[Any, float]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, cfg: TrialConfig, allow_hub: bool = False, bertscore: bool = True) -> "Workbench":
@@ -59,8 +60,17 @@ class Workbench:
         scorer = objectives.BertScorer(device=base.device) if bertscore else None
         return cls(base=base, splits=splits, tokens=TokenCache(base.tokenizer), bertscorer=scorer)
 
-    def model_config_matches(self, cfg: ModelConfig) -> bool:
-        return cfg.name == self.base.name
+    def quiz(self, n_questions: int) -> tuple[Any, float]:
+        """The first ``n_questions`` of the general-medicine quiz and the base model's accuracy on them.
+
+        Made once per process: the base score is the reference every trial's forgetting is measured against.
+        """
+        if n_questions not in self._quizzes:
+            from study.forgetting import Quiz, read_quiz
+
+            quiz = Quiz(self.base.tokenizer, read_quiz()[:n_questions], system_prompt=None)
+            self._quizzes[n_questions] = (quiz, quiz.accuracy(self.base.model))
+        return self._quizzes[n_questions]
 
 
 def run_trial(
@@ -83,7 +93,7 @@ def run_trial(
     the test split).
     """
     val = list(bench.splits.val)
-    system_prompt, max_len = cfg.data.system_prompt, cfg.data.max_seq_length
+    system_prompt, max_len = cfg.data.instructions, cfg.data.max_seq_length
     train_ds = bench.tokens.train_dataset(bench.splits.train, system_prompt, max_len)
     prompts = bench.tokens.prompts(val, system_prompt)
     examples = bench.tokens.examples(val, system_prompt, max_len)
@@ -112,10 +122,15 @@ def run_trial(
         stop = bool(monitor and monitor.after_epoch(epoch, evaluation))
         return stop and not final
 
+    extra: dict[str, float] = {}
+    if cfg.evaluation.general_questions:
+        _, extra["general_accuracy_base"] = bench.quiz(cfg.evaluation.general_questions)
     peft_model = attach_adapter(bench.base, cfg.lora, seed=cfg.training.seed)
     hook = EpochHook(on_epoch)
     start = time.perf_counter()
     try:
+        if cfg.pretraining.epochs:
+            extra.update(_pretrain(peft_model, bench, cfg, show_progress))
         with tempfile.TemporaryDirectory(prefix="lora-trial-") as out:
             trainer = build_trainer(
                 peft_model, tokenizer, train_ds, cfg, out, bench.base.device, [hook], show_progress
@@ -133,15 +148,22 @@ def run_trial(
         else:
             evaluation, pruned_at = _chunked_evaluation(peft_model, bench, cfg, val, prompts, examples, monitor, eval_chunks)
             history.append(dict(evaluation.metrics))
-        if on_trained is not None and pruned_at is None:
-            on_trained(peft_model)
+        if pruned_at is None:
+            extra.update(_extra_scores(peft_model, bench, cfg, val, evaluation.predictions))
+            if on_trained is not None:
+                on_trained(peft_model)
     finally:
         bench.base.model = detach_adapter(peft_model)
         del peft_model
         gc.collect()
     metrics = dict(evaluation.metrics)
     metrics.pop("epoch", None)
-    metrics.update(train_loss=train_loss, train_seconds=train_seconds, total_seconds=time.perf_counter() - start)
+    metrics.update(extra)
+    metrics.update(
+        train_loss=train_loss,
+        train_seconds=train_seconds + extra.get("pretrain_seconds", 0.0),
+        total_seconds=time.perf_counter() - start,
+    )
     return TrialResult(metrics, history, evaluation.predictions, pruned_at, evaluation.per_item)
 
 
@@ -173,3 +195,39 @@ def _chunked_evaluation(
     evaluation.metrics["eval_loss"] = answer_loss(model, examples[:n], tokenizer.pad_token_id)
     evaluation.metrics["eval_seconds"] = time.perf_counter() - start
     return evaluation, pruned_at
+
+
+def _pretrain(peft_model: Any, bench: Workbench, cfg: TrialConfig, show_progress: bool) -> dict[str, float]:
+    """Continued pre-training: causal-LM training of the same adapter on the corpus, before QA tuning."""
+    p = cfg.pretraining
+    dataset = bench.tokens.corpus_dataset(p.corpus, p.block_size, p.max_blocks)
+    stage = replace(
+        cfg,
+        training=replace(cfg.training, epochs=p.epochs, learning_rate=p.learning_rate),
+        data=replace(cfg.data, max_seq_length=p.block_size),
+    )
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="lora-pretrain-") as out:
+        trainer = build_trainer(peft_model, bench.base.tokenizer, dataset, stage, out, bench.base.device, [], show_progress)
+        loss = float(trainer.train().training_loss)
+    if not math.isfinite(loss):
+        raise DivergedError(f"pre-training loss is {loss}")
+    return {"pretrain_loss": loss, "pretrain_seconds": time.perf_counter() - start}
+
+
+def _extra_scores(peft_model: Any, bench: Workbench, cfg: TrialConfig, val: Sequence[QAPair],
+                  predictions: Sequence[str]) -> dict[str, float]:
+    """Forgetting (general-medicine quiz) and the judge score, where the config asks for them."""
+    out: dict[str, float] = {}
+    if cfg.evaluation.general_questions:
+        quiz, base_accuracy = bench.quiz(cfg.evaluation.general_questions)
+        out["general_accuracy"] = quiz.accuracy(peft_model)
+        out["forgetting"] = base_accuracy - out["general_accuracy"]
+    if cfg.evaluation.judge:
+        from study.judge import judge_scores
+
+        with peft_model.disable_adapter():  # the judge is the base model, the same in every trial
+            scores = judge_scores(peft_model, bench.base.tokenizer, [p.question for p in val[: len(predictions)]],
+                                  [p.answer for p in val[: len(predictions)]], predictions)
+        out["judge_score"] = sum(scores) / len(scores)
+    return out

@@ -39,3 +39,12 @@ def test_mismatched_lengths_are_rejected():
         objectives.token_f1(["a"], ["a", "b"])
     with pytest.raises(ValueError):
         objectives.bleu([], [])
+
+
+def test_length_error_is_symmetric_and_zero_at_the_reference_length():
+    import math
+
+    assert objectives.length_error(["a b"], ["c d"]) == 0.0
+    half = objectives.length_error(["a"], ["a b"])
+    double = objectives.length_error(["a b c d"], ["a b"])
+    assert half == pytest.approx(math.log(2)) and double == pytest.approx(math.log(2))

@@ -88,3 +88,20 @@ def test_batched_generation_equals_one_at_a_time(bench):
     batched = generate_answers(model, tok, prompts, DecodingConfig(max_new_tokens=8, batch_size=9))
     single = generate_answers(model, tok, prompts, DecodingConfig(max_new_tokens=8, batch_size=1))
     assert batched == single
+
+
+def test_forgetting_judge_and_continued_pretraining_are_scored_when_asked(bench, tiny_model_dir, qa_file):
+    from dataclasses import replace
+
+    from study.config import EvalConfig, PretrainConfig
+
+    cfg = tiny_config(tiny_model_dir, qa_file, epochs=1)
+    cfg = replace(cfg, evaluation=EvalConfig(general_questions=8, judge=True),
+                  pretraining=PretrainConfig(epochs=1, block_size=32, max_blocks=8))
+    result = run_trial(cfg, bench)
+    m = result.metrics
+    assert 0.0 <= m["general_accuracy"] <= 1.0 and 0.0 <= m["general_accuracy_base"] <= 1.0
+    assert m["forgetting"] == pytest.approx(m["general_accuracy_base"] - m["general_accuracy"])
+    assert 0.0 <= m["judge_score"] <= 1.0
+    assert m["pretrain_seconds"] > 0 and m["train_seconds"] >= m["pretrain_seconds"]
+    assert "pretrain_loss" in m

@@ -1,0 +1,180 @@
+"""Turn documents into question-answer pairs with a local model (or an endpoint you configure).
+
+    python -m study.make_qa --text docs/ --out qa.jsonl                     # the bundled default model
+    python -m study.make_qa --text docs/ --out qa.jsonl --model /models/Llama-3.1-8B-Instruct
+    python -m study.make_qa --text docs/ --out qa.jsonl --endpoint http://127.0.0.1:8000/v1 --api-model NAME
+
+Documents (.txt/.md) are cut into passages at blank lines (about 40-250 words each). For each
+passage the model is asked for question/answer pairs in ``Q: ... A: ...`` form; pairs are
+kept when both parts are present, the answer is not a copy of the question or of the whole
+passage, and the question is new (after normalisation); at most ``--per-passage`` pairs per
+passage. Each pair records its source passage (``context``) and file (``source``), and the
+output is the JSONL that ``python -m study.run --data`` reads.
+
+With ``--endpoint`` the passages are sent to that OpenAI-compatible server: the text leaves
+this machine. That is opt-in and a warning is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from study.cli import entry_point, quiet_libraries
+from study.errors import StudyError
+
+PROMPT = (
+    "Read the passage and write {n} question-answer pairs that a clinician could ask about it. "
+    "Each answer is one or two sentences and uses only the passage. "
+    "Format each pair on two lines:\nQ: <question>\nA: <answer>\n\nPassage:\n{passage}"
+)
+QA_PATTERN = re.compile(r"Q\s*[:.]\s*(?P<q>.+?)\s*\n\s*A\s*[:.]\s*(?P<a>.+?)(?=\n\s*Q\s*[:.]|\Z)", re.S)
+
+
+@dataclass(frozen=True)
+class Passage:
+    text: str
+    source: str
+
+
+def passages(folder: Path, min_words: int = 40, max_words: int = 250) -> list[Passage]:
+    """Paragraphs of every .txt/.md file; short neighbours are merged, long ones cut at ``max_words``."""
+    from study.data import read_corpus
+
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".txt", ".md")) if folder.is_dir() else []
+    texts = read_corpus(folder)
+    out: list[Passage] = []
+    for file, text in zip(files, texts):
+        buffer: list[str] = []
+        for para in re.split(r"\n\s*\n", text):
+            words = para.split()
+            if not words:
+                continue
+            buffer += words
+            while len(buffer) >= min_words:
+                out.append(Passage(" ".join(buffer[:max_words]), file.name))
+                buffer = buffer[max_words:]
+        if buffer:
+            out.append(Passage(" ".join(buffer), file.name))
+    return out
+
+
+def parse_pairs(text: str) -> list[tuple[str, str]]:
+    """``Q: ... A: ...`` pairs from a model's reply."""
+    return [(m["q"].strip(), " ".join(m["a"].split())) for m in QA_PATTERN.finditer(text)]
+
+
+def keep_pair(question: str, answer: str, passage: str) -> bool:
+    """Drop empty parts, answers that repeat the question, and answers that copy most of the passage."""
+    from objectives import normalize
+
+    q, a = normalize(question), normalize(answer)
+    if len(q.split()) < 3 or not a:
+        return False
+    if a == q or a in q:
+        return False
+    return len(a.split()) < 0.8 * len(normalize(passage).split())
+
+
+def select_pairs(replies: Iterable[tuple[Passage, str]], per_passage: int) -> list[dict[str, str]]:
+    """Filter, deduplicate across passages, and cap the pairs of each passage."""
+    from objectives import normalize
+
+    seen: set[str] = set()
+    out = []
+    for passage, reply in replies:
+        kept = 0
+        for question, answer in parse_pairs(reply):
+            key = normalize(question)
+            if kept >= per_passage or key in seen or not keep_pair(question, answer, passage.text):
+                continue
+            seen.add(key)
+            kept += 1
+            out.append({"question": question, "answer": answer, "context": passage.text, "source": passage.source})
+    return out
+
+
+def local_generator(model_name: str, max_new_tokens: int, allow_hub: bool) -> Callable[[str], str]:
+    """Answer prompts with a local instruct model (sampling off: repeatable)."""
+    from study.config import DecodingConfig, ModelConfig
+    from study.evaluation import generate_answers
+    from study.model import load_base_model
+
+    base = load_base_model(ModelConfig(name=model_name), allow_hub=allow_hub)
+    decoding = DecodingConfig(max_new_tokens=max_new_tokens, batch_size=1, repetition_penalty=1.1)
+
+    def generate(prompt: str) -> str:
+        ids = base.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
+                                                 tokenize=True, return_dict=False)
+        return generate_answers(base.model, base.tokenizer, [list(ids)], decoding)[0]
+
+    return generate
+
+
+def endpoint_generator(url: str, model: str, max_new_tokens: int, api_key: str | None) -> Callable[[str], str]:
+    """Answer prompts through an OpenAI-compatible ``/chat/completions`` endpoint."""
+    target = url.rstrip("/") + "/chat/completions"
+
+    def generate(prompt: str) -> str:
+        body = json.dumps({"model": model, "messages": [{"role": "user", "content": prompt}],
+                           "max_tokens": max_new_tokens, "temperature": 0}).encode()
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {api_key}"} if api_key else {})}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(target, body, headers), timeout=120) as resp:
+                reply = json.load(resp)
+            return reply["choices"][0]["message"]["content"]
+        except (OSError, KeyError, IndexError, json.JSONDecodeError) as exc:
+            raise StudyError(f"--endpoint {url}: request failed ({exc})") from None
+
+    return generate
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m study.make_qa", description=__doc__.split("\n\n")[0])
+    p.add_argument("--text", required=True, help="folder of .txt/.md documents")
+    p.add_argument("--out", required=True, help="output JSONL")
+    p.add_argument("--model", default="smollm2-135m", help="local instruct model (default: the bundled one)")
+    p.add_argument("--endpoint", help="OpenAI-compatible base URL; passages are SENT to it")
+    p.add_argument("--api-model", default="default", help="model name for --endpoint")
+    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the endpoint's key")
+    p.add_argument("--per-passage", type=int, default=3, help="at most this many pairs per passage (default: 3)")
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("--allow-hub", action="store_true")
+    return p.parse_args(argv)
+
+
+@entry_point
+def main(argv: list[str] | None = None) -> int:
+    import os
+
+    from tqdm.auto import tqdm
+
+    args = parse_args(argv)
+    quiet_libraries(allow_hub=args.allow_hub)
+    if args.per_passage < 1:
+        raise StudyError(f"--per-passage must be >= 1, got {args.per_passage}")
+    chunks = passages(Path(args.text))
+    if args.endpoint:
+        print(f"warning: the text of {len(chunks)} passages will be sent to {args.endpoint}", file=sys.stderr)
+        generate = endpoint_generator(args.endpoint, args.api_model, args.max_new_tokens, os.environ.get(args.api_key_env))
+    else:
+        generate = local_generator(args.model, args.max_new_tokens, args.allow_hub)
+    replies = []
+    for passage in tqdm(chunks, desc="passages", unit="passage"):
+        replies.append((passage, generate(PROMPT.format(n=args.per_passage, passage=passage.text))))
+    pairs = select_pairs(replies, args.per_passage)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs), encoding="utf-8")
+    print(f"{len(pairs)} pairs from {len(chunks)} passages -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from study.data import BUNDLED_CORPUS, read_jsonl
+from study.make_qa import Passage, main, parse_pairs, passages, select_pairs
+
+
+def test_parse_pairs_reads_q_and_a_lines():
+    reply = "Q: What is given first?\nA: Induction therapy.\n\nQ: Why?\nA: To prevent early\nrejection."
+    assert parse_pairs(reply) == [("What is given first?", "Induction therapy."), ("Why?", "To prevent early rejection.")]
+
+
+def test_select_pairs_filters_copies_duplicates_and_caps_per_passage():
+    p = Passage("Tacrolimus is a calcineurin inhibitor that needs trough level monitoring in every patient.", "a.txt")
+    reply = (
+        "Q: What kind of drug is tacrolimus?\nA: A calcineurin inhibitor.\n"
+        "Q: What kind of drug is tacrolimus?\nA: Duplicate.\n"                       # duplicate question
+        "Q: What does tacrolimus need?\nA: What does tacrolimus need?\n"            # answer copies the question
+        "Q: Is the whole passage an answer?\nA: " + p.text + "\n"                  # copies the passage
+        "Q: What is monitored for tacrolimus?\nA: Trough levels.\n"
+        "Q: One more question here?\nA: Over the cap.\n"
+    )
+    pairs = select_pairs([(p, reply)], per_passage=2)
+    assert [x["question"] for x in pairs] == ["What kind of drug is tacrolimus?", "What is monitored for tacrolimus?"]
+    assert all(x["context"] == p.text and x["source"] == "a.txt" for x in pairs)
+
+
+def test_bundled_corpus_splits_into_passages():
+    chunks = passages(BUNDLED_CORPUS)
+    assert len(chunks) >= 20
+    sizes = [len(c.text.split()) for c in chunks]
+    assert max(sizes) <= 250 and sum(s >= 40 for s in sizes) >= 0.9 * len(sizes)
+    corpus_words = sum(len((BUNDLED_CORPUS / name).read_text().split()) for name in {c.source for c in chunks})
+    assert sum(sizes) == corpus_words  # no text lost
+
+
+class _Endpoint(BaseHTTPRequestHandler):
+    requests: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _Endpoint.requests.append(body)
+        passage = body["messages"][0]["content"].split("Passage:\n", 1)[1]
+        first = passage.split()[0]
+        reply = {"choices": [{"message": {"content": f"Q: What does the passage starting with {first} cover?\nA: It covers {first}."}}]}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_endpoint_run_writes_jsonl_that_study_run_reads_and_warns(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(("Alpha " + "word " * 50) + "\n\n" + ("Beta " + "word " * 50))
+    server = HTTPServer(("127.0.0.1", 0), _Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        out = tmp_path / "qa.jsonl"
+        code = main(["--text", str(docs), "--out", str(out), "--endpoint", f"http://127.0.0.1:{server.server_port}/v1"])
+    finally:
+        server.shutdown()
+    assert code == 0
+    assert "will be sent to" in capsys.readouterr().err
+    pairs = read_jsonl(out)
+    assert [p.answer for p in pairs] == ["It covers Alpha.", "It covers Beta."]
+    assert all(json.loads(line)["source"] == "a.txt" for line in out.read_text().splitlines())
+
+
+def test_missing_folder_is_one_line(tmp_path, capsys):
+    assert main(["--text", str(tmp_path / "absent"), "--out", str(tmp_path / "x.jsonl"), "--endpoint", "http://x"]) == 2
+    assert "corpus directory not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_local_model_run_produces_a_valid_file(tmp_path, tiny_model_dir):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Heart transplant " + "text " * 60)
+    out = tmp_path / "qa.jsonl"
+    assert main(["--text", str(docs), "--out", str(out), "--model", str(tiny_model_dir), "--max-new-tokens", "8"]) == 0
+    assert out.is_file()  # a random tiny model rarely writes valid pairs: the file may be empty but exists

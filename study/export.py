@@ -88,7 +88,10 @@ def pick_trials(study: Any, trial: int | None, pareto: bool, by: str | None) -> 
 
 
 def score_test(cfg: Any, allow_hub: bool) -> dict[str, Any]:
-    """Re-run the trial's fine-tune and score its answers to the test split (and validation again)."""
+    """Re-run the trial's fine-tune and score its answers to the test split (and validation again).
+
+    The base model is scored on the same test questions first, so that the gain is visible.
+    """
     from study.evaluation import evaluate_model
     from study.trial import Workbench, run_trial
 
@@ -99,11 +102,16 @@ def score_test(cfg: Any, allow_hub: bool) -> dict[str, Any]:
     sp, max_len = cfg.data.instructions, cfg.data.max_seq_length
     scores: dict[str, Any] = {}
 
-    def on_trained(model: Any) -> None:
-        evaluation = evaluate_model(
+    def on_test(model: Any) -> Any:
+        return evaluate_model(
             model, bench.base.tokenizer, bench.tokens.prompts(test, sp), bench.tokens.examples(test, sp, max_len),
             [p.answer for p in test], cfg.decoding, bench.bertscorer, seed=cfg.training.seed,
         )
+
+    scores["base_test"] = on_test(bench.base.model).metrics
+
+    def on_trained(model: Any) -> None:
+        evaluation = on_test(model)
         scores["test"] = evaluation.metrics
         scores["test_samples"] = [
             {"question": q.question, "reference": q.answer, "answer": a} for q, a in zip(test[:5], evaluation.predictions)
@@ -132,6 +140,7 @@ def export_document(study: Any, frozen: Any, storage_url: str, test: dict[str, A
     }
     if test:
         doc["metrics"]["test"] = test["test"]
+        doc["metrics"]["base_model_test"] = test["base_test"]
         doc["metrics"]["validation_rerun"] = test["validation_rerun"]
         doc["test_samples"] = test["test_samples"]
     return doc
@@ -157,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = pick_trials(study, args.trial, args.pareto, args.by)
     for frozen in chosen:
         test = None if args.no_test else score_test(trial_config(frozen), args.allow_hub)
+        if test:
+            stored = dict(study.user_attrs.get("test_scores") or {})
+            stored.update({"base": test["base_test"], str(frozen.number): test["test"]})
+            study.set_user_attr("test_scores", stored)
         out = Path(args.out_dir) / f"trial-{frozen.number}.yaml" if args.pareto else Path(args.out)
         write_yaml(out, export_document(study, frozen, storage_url, test), header=header(out))
         summary = ""

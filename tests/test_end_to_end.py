@@ -30,11 +30,12 @@ def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_mod
     study = optuna.load_study(study_name="e2e", storage=storage)
     assert study.metric_names == ["rougeL", "bertscore_f1", "train_seconds"]
     assert {t.state.name for t in study.trials} <= {"COMPLETE", "PRUNED"}
-    for t in study.trials:
-        assert t.intermediate_values, "every trial reports its pruning metric per epoch"
-        assert {"config", "metrics", "history", "samples"} <= set(t.user_attrs)
     twin = optuna.load_study(study_name="e2e.pruning", storage=storage)
     assert len(twin.trials) == 6
+    for t, shadow in zip(study.trials, twin.trials):
+        assert shadow.user_attrs["trial_number"] == t.number and shadow.state == t.state
+        assert shadow.intermediate_values, "every trial reports its pruning metric per epoch"
+        assert {"config", "metrics", "history", "samples", "answers"} <= set(t.user_attrs)
 
     cli("study.run", *common, "--trials", "1", "--set", "training.epochs=3", cwd=tmp_path)
     assert len(optuna.load_study(study_name="e2e", storage=storage).trials) == 7  # resumed, not restarted
@@ -43,6 +44,9 @@ def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_mod
     doc = yaml.safe_load((tmp_path / "best.yaml").read_text())
     assert {"config", "metrics", "versions", "study"} <= set(doc)
     assert {"validation", "test"} <= set(doc["metrics"])
+    assert set(doc["metrics"]["base_model_test"]) == set(doc["metrics"]["test"])
+    scores = optuna.load_study(study_name="e2e", storage=storage).user_attrs["test_scores"]
+    assert set(scores) == {"base", str(doc["study"]["trial"])}
     assert doc["metrics"]["validation_rerun"]["eval_loss"] == pytest.approx(doc["metrics"]["validation"]["eval_loss"], rel=1e-4)
 
     cli("study.train", "--config", "best.yaml", "--out", "run", "--no-progress", cwd=tmp_path)

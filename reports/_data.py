@@ -5,7 +5,9 @@ frozen dataclasses and tuples, with no plotly. The page is then a pure function 
 and each piece can be tested (or reused in a notebook) without drawing anything.
 
 The keys read from each trial's user attributes are those :mod:`study.records` and
-:mod:`study.loop` write: ``metrics``, ``samples``, ``pruned_at``, ``fail_reason``.
+:mod:`study.loop` write: ``config``, ``metrics``, ``samples``, ``pruned_at``, ``fail_reason``.
+The clinical analyses (metric correlations, test split, forgetting, ...) are computed by
+:mod:`reports._analysis` and kept here as ``StudyData.analyses``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any, NamedTuple, Sequence
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
+
+from reports._analysis import Analyses, analyses
 
 #: Share of trials PED-ANOVA treats as "good" when it scores a parameter's importance.
 TOP_QUANTILE = 0.1
@@ -48,6 +52,7 @@ class TrialRow:
     values: tuple[float, ...] | None  # objective values, COMPLETE trials only
     params: dict[str, Any]  # searched parameters, e.g. {"lora.rank": 8}
     metrics: dict[str, float | None]  # validation metrics of the last evaluation
+    config: dict[str, Any]  # the TrialConfig as sections, e.g. config["pretraining"]["epochs"]; {} if not recorded
     duration_s: float | None  # wall-clock seconds, None while running
     pruned_at: int | None  # epoch (or question, for wilcoxon) at which it was pruned
     fail_reason: str | None
@@ -117,6 +122,7 @@ class StudyData:
     axes: tuple[ParamAxis, ...]
     histories: tuple[History, ...]
     importances: tuple[Importance, ...]
+    analyses: Analyses  # correlations, test split, forgetting, pre-training, length, human ratings
 
 
 def objectives_of(study: optuna.Study) -> tuple[ObjectiveInfo, ...]:
@@ -136,6 +142,7 @@ def trial_row(trial: FrozenTrial) -> TrialRow:
         values=tuple(trial.values) if trial.state == TrialState.COMPLETE and trial.values else None,
         params=dict(trial.params),
         metrics=dict(attrs.get("metrics") or {}),  # absent on trials that failed before scoring
+        config=dict(attrs.get("config") or {}),
         duration_s=trial.duration.total_seconds() if trial.duration is not None else None,
         pruned_at=attrs.get("pruned_at"),
         fail_reason=attrs.get("fail_reason"),
@@ -273,4 +280,5 @@ def study_data(study: optuna.Study, companion: optuna.Study | None = None) -> St
         axes=param_axes(study),
         histories=histories(rows, objectives),
         importances=param_importances(study, objectives),
+        analyses=analyses(rows, objectives, study.user_attrs),
     )

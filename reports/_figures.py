@@ -8,57 +8,37 @@ an exception: a report of a young study is still worth reading.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from reports._analysis_figures import analysis_figures
+from reports._block import FRONT_COLOR, HEIGHT, OTHER_COLOR, TRIAL_COLOR, FigureBlock, no_complete, trial_hover
 from reports._data import ParamAxis, StudyData, TrialRow
 
-FRONT_COLOR = "#d62728"  # red: Pareto-optimal trials
-OTHER_COLOR = "#9e9e9e"  # grey: dominated trials
 STATE_STYLE: dict[str, dict[str, Any]] = {
-    "COMPLETE": {"color": "#1f77b4", "dash": "solid"},
-    "PRUNED": {"color": "#d62728", "dash": "dash"},
+    "COMPLETE": {"color": TRIAL_COLOR, "dash": "solid"},
+    "PRUNED": {"color": FRONT_COLOR, "dash": "dash"},
 }
 OTHER_STYLE: dict[str, Any] = {"color": OTHER_COLOR, "dash": "dot"}  # FAIL, RUNNING, WAITING
-HEIGHT = 480  # px per figure (per row for stacked subplots: see _stacked_height)
-
-
-@dataclass(frozen=True)
-class FigureBlock:
-    """One figure of the report, or the note that replaces it."""
-
-    key: str  # stable identifier, also the HTML anchor: "pareto", "history", ...
-    title: str
-    figure: go.Figure | None
-    note: str | None = None
 
 
 def build_figures(data: StudyData) -> tuple[FigureBlock, ...]:
-    """Pareto front, optimisation history, importances, parallel coordinates, intermediate values."""
+    """Pareto front, optimisation history, importances, parallel coordinates, intermediate values,
+    then the analyses of :func:`reports._analysis_figures.analysis_figures`."""
     return (
         pareto_figure(data),
         history_figure(data),
         importance_figure(data),
         parallel_figure(data),
         intermediate_figure(data),
+        *analysis_figures(data.analyses),
     )
 
 
-def _no_complete(key: str, title: str) -> FigureBlock:
-    return FigureBlock(key, title, None, "no COMPLETE trials yet")
-
-
 def _hover(row: TrialRow, names: Sequence[str]) -> str:
-    values = "<br>".join(f"{n}: {v:.4g}" for n, v in zip(names, row.values or ()))
-    params = "<br>".join(f"{k}: {_short(v)}" for k, v in row.params.items())
-    return f"trial {row.number}<br>{values}<br>{params}"
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    return trial_hover(row.number, dict(zip(names, row.values or ())), row.params)
 
 
 def pareto_figure(data: StudyData) -> FigureBlock:
@@ -70,7 +50,7 @@ def pareto_figure(data: StudyData) -> FigureBlock:
     key, title = "pareto", "Pareto front"
     done = [r for r in data.trials if r.values is not None]
     if not done:
-        return _no_complete(key, title)
+        return no_complete(key, title)
     if len(data.objectives) < 2:
         return FigureBlock(key, title, None, "single-objective study: see the optimisation history")
     names = [o.metric for o in data.objectives]
@@ -109,7 +89,7 @@ def history_figure(data: StudyData) -> FigureBlock:
     """Each objective per trial number, with the best value found so far."""
     key, title = "history", "Optimisation history"
     if not any(h.numbers for h in data.histories):
-        return _no_complete(key, title)
+        return no_complete(key, title)
     fig = make_subplots(rows=len(data.histories), cols=1, shared_xaxes=True,
                         subplot_titles=[str(h.objective) for h in data.histories])
     for i, h in enumerate(data.histories, start=1):
@@ -160,7 +140,7 @@ def parallel_figure(data: StudyData) -> FigureBlock:
     key, title = "parallel", "Parallel coordinates"
     done = [r for r in data.trials if r.values is not None]
     if not done:
-        return _no_complete(key, title)
+        return no_complete(key, title)
     if not data.axes:
         return FigureBlock(key, title, None, "no searched parameters")
     # A trial lacking a parameter (conditional spaces) has no place on that axis.

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import optuna
 
+from reports._analysis import Analyses
 from reports._data import BestTrial, StudyData, TrialRow, study_data
 from reports._figures import FigureBlock, build_figures
 
@@ -22,6 +23,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 span.num { display: block; text-align: right; font-variant-numeric: tabular-nums; }
+span.gain { color: #666; font-size: 0.85em; }
 .note { color: #8a5a00; font-style: italic; }
 .samples td { max-width: 30em; }
 details { margin: 0.3em 0 1em; }
@@ -43,7 +45,8 @@ def write_report(study: optuna.Study, out: Path, companion: optuna.Study | None 
 def render_html(data: StudyData, blocks: Sequence[FigureBlock]) -> str:
     """The whole page as one string."""
     title = f"Study {data.name}"
-    body = [f"<h1>{escape(title)}</h1>", _header(data), _figures(blocks), _best_table(data), _trials_table(data)]
+    body = [f"<h1>{escape(title)}</h1>", _header(data), _figures(blocks, data.analyses), _best_table(data),
+            _trials_table(data)]
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
@@ -94,7 +97,8 @@ def _pruner(attrs: dict[str, Any]) -> str:
     return f"{_fmt(pruner)} on {_fmt(attrs.get('pruning_metric'))}"
 
 
-def _figures(blocks: Sequence[FigureBlock]) -> str:
+def _figures(blocks: Sequence[FigureBlock], analyses: Analyses) -> str:
+    """Each block's heading, note and figure, then the table that goes with it, if any."""
     parts = []
     js_included = False
     for block in blocks:
@@ -106,6 +110,8 @@ def _figures(blocks: Sequence[FigureBlock]) -> str:
             parts.append(block.figure.to_html(full_html=False, include_plotlyjs=not js_included,
                                               config={"displaylogo": False}))
             js_included = True
+        if block.key in _TABLES:
+            parts.append(_TABLES[block.key](analyses))
     return "\n".join(parts)
 
 
@@ -157,3 +163,54 @@ def _trials_table(data: StudyData) -> str:
                           _num(r.duration_s), _fmt(r.pruned_at), _fmt(r.fail_reason)]))
     parts.append("<table>" + "".join(rows) + "</table>")
     return "\n".join(parts)
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    return "<table>" + _row((escape(h) for h in head), header=True) + "".join(_row(r) for r in rows) + "</table>"
+
+
+def _with_gain(value: float | None, gain: float | None) -> str:
+    """A test score with its difference to the base model below it."""
+    if gain is None:
+        return _num(value)
+    return f'<span class="num">{_fmt(value)}<br><span class="gain">{gain:+.3g} vs base</span></span>'
+
+
+def _held_out_table(a: Analyses) -> str:
+    """Test-split score of the base model and of each exported trial, with the gain over the base."""
+    h = a.held_out
+    if not h.rows:
+        return ""
+    return _table(["model", *h.metrics],
+                  ([escape(r.label), *(_with_gain(r.scores.get(m), r.gains.get(m)) for m in h.metrics)]
+                   for r in h.rows))
+
+
+def _pretraining_table(a: Analyses) -> str:
+    """Count, mean and best of each objective per group (continued pre-training off / on)."""
+    rows = [[escape(str(c.objective)), escape(g.label), str(len(g.values)), _num(g.mean), _num(g.best)]
+            for c in a.pretraining.comparisons for g in c.groups]
+    return _table(["objective", "continued pre-training", "trials", "mean", "best"], rows) if rows else ""
+
+
+def _human_tables(a: Analyses) -> str:
+    """Rated trials, best mean rating first, beside their objectives; then each metric's agreement."""
+    h = a.human
+    if not h.rows:
+        return ""
+    ratings = _table(["trial", "mean human rating", "rated answers", *h.objectives],
+                     ([str(r.number), _num(r.mean_rating), _num(r.n), *(_num(r.metrics.get(m)) for m in h.objectives)]
+                      for r in h.rows))
+    if not h.agreement:
+        return ratings
+    agreement = _table(["metric", "Spearman rho with human rating"],
+                       ([escape(m), _num(rho)] for m, rho in h.agreement.items()))
+    return ratings + "\n" + agreement
+
+
+# Tables written after the figure block of the same key.
+_TABLES: dict[str, Callable[[Analyses], str]] = {
+    "test": _held_out_table,
+    "pretraining": _pretraining_table,
+    "human": _human_tables,
+}

@@ -1,5 +1,7 @@
 """Write a study's report: one self-contained HTML file with the Pareto front, history,
-parameter importances, pruning curves and the best trials' answers beside the references.
+parameter importances, pruning curves, metric correlations, base model versus exported
+trials on the test split, forgetting versus domain gain, continued pre-training on/off,
+the answer-length trade-off, human ratings, and the best trials' answers beside the references.
 
     python -m study.report [--study-name NAME] [--storage URL] [--out PATH]
     python -m study.report --study-name smoke      # studies/smoke.db -> reports/out/smoke.html

@@ -6,9 +6,10 @@ from reports import build_figures, study_data
 from reports._figures import intermediate_figure, parallel_figure, pareto_figure
 
 
-def test_build_figures_gives_the_five_figures_in_order(study: optuna.Study) -> None:
+def test_build_figures_gives_the_study_figures_then_the_analyses_in_order(study: optuna.Study) -> None:
     keys = [b.key for b in build_figures(study_data(study))]
-    assert keys == ["pareto", "history", "importance", "parallel", "intermediate"]
+    assert keys == ["pareto", "history", "importance", "parallel", "intermediate",
+                    "correlation", "test", "forgetting", "pretraining", "length", "human"]
 
 
 def test_pareto_figure_marks_the_front_for_two_objectives(study_2d: optuna.Study) -> None:

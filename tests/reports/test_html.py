@@ -67,3 +67,50 @@ def test_report_of_a_study_without_trials_still_renders(tmp_path: Path) -> None:
     page = write_report(study, tmp_path / "empty.html").read_text(encoding="utf-8")
     assert "no COMPLETE trials yet" in page
     assert "plotly.js v" not in page
+
+
+def test_report_has_a_section_per_analysis(clinical_study: optuna.Study) -> None:
+    page = _page(clinical_study)
+    for anchor in ("correlation", "test", "forgetting", "pretraining", "length", "human"):
+        assert f'<h2 id="{anchor}">' in page
+    assert page.index('id="intermediate"') < page.index('id="correlation"') < page.index('id="best"')
+
+
+def test_test_split_table_shows_the_base_model_and_each_trials_gain(clinical_study: optuna.Study) -> None:
+    section = _section(_page(clinical_study), "test")
+    assert "<th>model</th><th>rougeL</th><th>length_error</th><th>bleu</th>" in section
+    assert section.index("<td>base model</td>") < section.index("<td>trial 2</td>") < section.index("<td>trial 3</td>")
+    assert "0.38<br><span class=\"gain\">+0.28 vs base</span>" in section
+
+
+def test_pretraining_table_gives_count_mean_and_best_per_group(clinical_study: optuna.Study) -> None:
+    section = _section(_page(clinical_study), "pretraining")
+    assert ('<td>rougeL (max)</td><td>on (epochs &gt; 0)</td><td>2</td>'
+            '<td><span class="num">0.275</span></td><td><span class="num">0.35</span></td>') in section
+
+
+def test_human_section_lists_ratings_beside_objectives_and_agreement(clinical_study: optuna.Study) -> None:
+    section = _section(_page(clinical_study), "human")
+    assert re.findall(r"<tr><td>(\d+)</td><td><span class=\"num\">([\d.]+)</span>", section) == [
+        ("2", "4.2"), ("3", "3.9"), ("0", "3.1")]
+    assert "<th>Spearman rho with human rating</th>" in section
+    assert '<td>length_error</td><td><span class="num">-0.5</span></td>' in section
+    assert '<td>bleu</td><td><span class="num">–</span></td>' in section
+
+
+def test_analysis_sections_without_their_data_are_notes(study: optuna.Study) -> None:
+    page = _page(study)
+    assert "no test-split scores yet: run python -m study.export" in _section(page, "test")
+    assert "general_accuracy" in _section(page, "forgetting")
+    assert "nothing to compare" in _section(page, "pretraining")
+    assert "no human ratings yet" in _section(page, "human")
+    assert "<table>" not in _section(page, "test") + _section(page, "human")
+
+
+def test_blank_correlations_are_written_as_json_null() -> None:
+    study = optuna.create_study(directions=["maximize"])
+    for i in range(6):
+        metrics = {"a": float(i), ("b" if i < 3 else "c"): float(i % 3)}
+        study.add_trial(optuna.trial.create_trial(values=[float(i)], user_attrs={"metrics": metrics}))
+    section = _section(_page(study), "correlation")
+    assert "NaN" not in section and "null" in section

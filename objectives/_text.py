@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Sequence
 
 import sacrebleu
-from rouge_score import rouge_scorer
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
@@ -40,7 +39,10 @@ def bleu(predictions: Sequence[str], references: Sequence[str]) -> float:
 
 
 @lru_cache(maxsize=1)
-def _rouge() -> rouge_scorer.RougeScorer:
+def _rouge() -> "rouge_scorer.RougeScorer":  # noqa: F821 - imported lazily
+    # rouge-score pulls in nltk (seconds of import time): load it on first use only.
+    from rouge_score import rouge_scorer
+
     return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
 
 

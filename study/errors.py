@@ -24,3 +24,7 @@ class StudyError(Exception):
         if len(problems) == 1:
             return cls(f"{where}: {problems[0]}")
         return cls(f"{where}: {len(problems)} problems: " + "; ".join(problems))
+
+
+class DivergedError(RuntimeError):
+    """Training produced a NaN or infinite loss: the configuration diverged (the trial ends PRUNED)."""

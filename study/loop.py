@@ -1,15 +1,21 @@
 """The study loop: ask Optuna for a trial, run it, record it, tell Optuna how it ended.
 
 Uses Optuna's ask-and-tell interface so that pruning (through :mod:`study.pruning`),
-failures and Ctrl-C are handled in one visible place.
+failures, crashed workers (through :mod:`study.recovery`) and Ctrl-C are handled in one
+visible place. Any number of these loops, in processes on any number of machines, may work
+on one study in a shared storage: each ask hands out a different trial.
 """
 
 from __future__ import annotations
 
+import gc
 import math
+import sys
 import time
-from dataclasses import dataclass
-from typing import Any, Sequence
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
 
 import optuna
 from optuna.trial import TrialState
@@ -18,10 +24,20 @@ from objectives import Objective
 from search_spaces import SearchSpace
 from study.config import StudySettings, TrialConfig
 from study.data import Splits
-from study.errors import StudyError
+from study.errors import DivergedError, StudyError
 from study.pruning import TrialPruning, pruning_study
 from study.records import record_config, record_result
-from study.storage import create_or_resume
+from study.recovery import Heartbeat, fail_stale_trials
+from study.storage import counted_trials, create_or_resume, redact
+
+# (config, pruning monitor or None) -> study.trial.TrialResult; tests pass stubs.
+TrialFn = Callable[[TrialConfig, "TrialPruning | None"], Any]
+MAX_CONSECUTIVE_FAILURES = 5
+TRACEBACK_CHARS = 4000  # the end of a failed trial's traceback, kept in its user attribute fail_traceback
+
+
+class TooManyFailures(RuntimeError):
+    """Several trials in a row failed: the cause is likely the machine or the data, not a configuration."""
 
 
 @dataclass
@@ -36,12 +52,11 @@ class StudyRunner:
     base_cfg: TrialConfig
     allow_hub: bool = False
     show_progress: bool = True
+    worker: str = ""  # prefix of each printed line when several workers share one terminal
+    ran: dict[str, int] = field(default_factory=dict)  # trials this process ended, by state name
 
-    def run(self, n_trials: int) -> None:
-        from tqdm.auto import tqdm
-
-        from study.trial import Workbench
-
+    def open(self) -> optuna.Study:
+        """Create the study and its pruning twin, or load them to resume; loads no model."""
         self.study = create_or_resume(
             self.storage,
             self.study_name,
@@ -62,40 +77,92 @@ class StudyRunner:
             self.pruning, self.pruning_objective = pruning_study(
                 self.study, self.storage, self.settings.pruner, self.settings.pruning_metric
             )
-        self.bench = Workbench.load(self.base_cfg, allow_hub=self.allow_hub, bertscore=self._needs_bertscore())
-        self.study.set_user_attr("bertscore_encoder", self.bench.bertscorer.name if self.bench.bertscorer else None)
+        return self.study
+
+    def run(self, n_trials: int, total_trials: int | None = None,
+            max_consecutive_failures: int = MAX_CONSECUTIVE_FAILURES) -> None:
+        """Run up to ``n_trials`` trials, fewer once the study holds ``total_trials`` (all workers together).
+
+        Raises :class:`TooManyFailures` after ``max_consecutive_failures`` failed trials in a row.
+        """
+        from tqdm.auto import tqdm
+
+        # Optuna expects heartbeats with Study.optimize only; study.recovery.Heartbeat records them
+        # here, for the trial and its pruning twin's asks alike.
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+        self.open()
+        trial_fn = self._load_trial_fn()
+        failed_in_a_row: list[tuple[int, str]] = []  # (trial number, reason)
         bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not self.show_progress, position=0)
+        self._bar = bar
         try:
             for _ in range(n_trials):
-                line = self._one_trial()
-                bar.write(line) if self.show_progress else print(line, flush=True)
+                for line in fail_stale_trials(self.study, self.storage):
+                    self._say(line)
+                held = counted_trials(self.study) if total_trials is not None else 0
+                if total_trials is not None and held >= total_trials:
+                    self._say(f"the study holds {held} trials (--total-trials {total_trials}): this worker stops")
+                    break
+                number, state, reason = self._one_trial(trial_fn)
+                self.ran[state.name] = self.ran.get(state.name, 0) + 1
                 bar.update(1)
+                failed_in_a_row = failed_in_a_row + [(number, reason)] if state == TrialState.FAIL else []
+                if len(failed_in_a_row) >= max_consecutive_failures:
+                    raise TooManyFailures(
+                        f"{len(failed_in_a_row)} trials in a row failed (trials "
+                        f"{', '.join(str(n) for n, _ in failed_in_a_row)}; the last: {reason}); "
+                        "each reason is in the trial's fail_reason. Fix the cause and resume with the same command"
+                    )
         finally:
             bar.close()
 
-    def _needs_bertscore(self) -> bool:
-        return True  # reported on every trial; the encoder loads once in ~1 s
+    def _say(self, line: str) -> None:
+        line = self.worker + line
+        self._bar.write(line) if self.show_progress else print(line, flush=True)
 
-    def _one_trial(self) -> str:
-        from study.trial import DivergedError, run_trial
+    def _load_trial_fn(self) -> TrialFn:
+        """Load what every trial shares (base model, data, BERTScore encoder) once; return the fine-tune."""
+        from study.trial import Workbench, run_trial
 
-        trial = self.study.ask()
-        cfg = self.space.suggest(trial)
-        record_config(trial, cfg)
-        monitor = TrialPruning(trial, self.pruning, self.pruning_objective) if self.pruning else None
+        bench = Workbench.load(self.base_cfg, allow_hub=self.allow_hub, bertscore=True)
+        encoder = bench.bertscorer.name if bench.bertscorer else None
+        if self.study.user_attrs.get("bertscore_encoder") != encoder:
+            self.study.set_user_attr("bertscore_encoder", encoder)
         wilcoxon = self.settings.pruner == "wilcoxon"
-        start = time.perf_counter()
-        try:
-            result = run_trial(
+
+        def fine_tune(cfg: TrialConfig, monitor: TrialPruning | None) -> Any:
+            return run_trial(
                 cfg,
-                self.bench,
+                bench,
                 monitor,
                 eval_chunks=self.settings.eval_chunks if wilcoxon else 1,
                 full_eval_every_epoch=self.settings.pruning_metric != "eval_loss",
                 show_progress=self.show_progress,
             )
-        except DivergedError as exc:
-            return self._end(trial, monitor, TrialState.PRUNED, start, reason=f"diverged: {exc}")
+
+        return fine_tune
+
+    def _one_trial(self, trial_fn: TrialFn) -> tuple[int, TrialState, str]:
+        """Run one trial to its end; returns its number, final state and the reason of a failure."""
+        trial = self.study.ask()
+        with Heartbeat(self.storage, trial):
+            try:
+                return self._run(trial, trial_fn)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # Its heartbeat stopped for longer than the grace period (database unreachable,
+                # machine suspended) and another worker failed the trial and queued it again.
+                self._say(f"trial {trial.number:>3} not stored: another worker gave it up (no heartbeat); "
+                          "it runs again")
+                return trial.number, TrialState.FAIL, "heartbeat lost"
+
+    def _run(self, trial: optuna.Trial, trial_fn: TrialFn) -> tuple[int, TrialState, str]:
+        start = time.perf_counter()
+        monitor = None
+        try:
+            cfg = self.space.suggest(trial)
+            record_config(trial, cfg)
+            monitor = TrialPruning(trial, self.pruning, self.pruning_objective) if self.pruning else None
+            result = trial_fn(cfg, monitor)
         except KeyboardInterrupt:
             self._end(trial, monitor, TrialState.FAIL, start, reason="interrupted (Ctrl-C)")
             raise
@@ -103,8 +170,16 @@ class StudyRunner:
             self._end(trial, monitor, TrialState.FAIL, start, reason="configuration error")
             raise
         except Exception as exc:  # one bad trial must not end the study; the reason stays on the trial
+            _release_memory()
+            if _diverged(exc):
+                return self._end(trial, monitor, TrialState.PRUNED, start, reason=f"diverged: {exc}")
+            trial.set_user_attr("fail_traceback", traceback.format_exc()[-TRACEBACK_CHARS:])
             return self._end(trial, monitor, TrialState.FAIL, start, reason=f"{type(exc).__name__}: {exc}")
-        record_result(trial, result.metrics, result.history, self.bench.splits.val, result.predictions,
+        return self._record(trial, monitor, result, start)
+
+    def _record(self, trial: optuna.Trial, monitor: TrialPruning | None, result: Any,
+                start: float) -> tuple[int, TrialState, str]:
+        record_result(trial, result.metrics, result.history, self.splits.val, result.predictions,
                       self.settings.sample_answers)
         if result.pruned_at is not None:
             trial.set_user_attr("pruned_at", result.pruned_at)
@@ -116,28 +191,57 @@ class StudyRunner:
         if monitor:
             monitor.complete(result.metrics.get(self.settings.pruning_metric, math.nan))
         shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, values))
-        return f"trial {trial.number:>3} COMPLETE  {shown}  ({time.perf_counter() - start:.0f} s)"
+        seconds = time.perf_counter() - start
+        self._say(f"trial {trial.number:>3} COMPLETE  {shown}  ({seconds:.0f} s){_retry_note(trial)}")
+        return trial.number, TrialState.COMPLETE, ""
 
     def _end(self, trial: Any, monitor: TrialPruning | None, state: TrialState, start: float,
-             reason: str | None = None, step: int | None = None) -> str:
+             reason: str | None = None, step: int | None = None) -> tuple[int, TrialState, str]:
         if reason:
             trial.set_user_attr("fail_reason", reason)
         self.study.tell(trial, state=state)
         if monitor:
             monitor.pruned() if state == TrialState.PRUNED else monitor.failed()
         detail = f"at step {step}" if step is not None else (reason or "")
-        return f"trial {trial.number:>3} {state.name:<8}  {detail}  ({time.perf_counter() - start:.0f} s)"
+        seconds = time.perf_counter() - start
+        self._say(f"trial {trial.number:>3} {state.name:<8}  {detail}  ({seconds:.0f} s){_retry_note(trial)}")
+        return trial.number, state, reason or ""
 
     def summary(self, seconds: float, storage_url: str) -> str:
-        trials = self.study.get_trials(deepcopy=False)
-        counts = {s.name: sum(t.state == s for t in trials) for s in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
-        front = self.study.best_trials if counts["COMPLETE"] else []
-        lines = [
-            f"study '{self.study_name}': {len(trials)} trials "
-            f"({', '.join(f'{n} {k.lower()}' for k, n in counts.items())}) in {seconds:.0f} s this run",
-            f"Pareto front: trials {', '.join(str(t.number) for t in front) or '-'}",
-            f"dashboard:  optuna-dashboard {storage_url}" if storage_url.startswith("sqlite") else f"storage: {storage_url}",
-            f"best config: python -m study.export --study-name {self.study_name}"
-            + ("" if storage_url.endswith(f"/{self.study_name}.db") else f" --storage {storage_url}"),
-        ]
-        return "\n".join(lines)
+        return summary(self.study, self.study_name, seconds, storage_url)
+
+
+def summary(study: optuna.Study, study_name: str, seconds: float, storage_url: str) -> str:
+    """What the study holds now, the Pareto front, and the commands to look at it."""
+    trials = study.get_trials(deepcopy=False)
+    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING, TrialState.WAITING)
+    counts = {s.name: sum(t.state == s for t in trials) for s in states}
+    counts = {k: n for k, n in counts.items() if n or k in ("COMPLETE", "PRUNED", "FAIL")}
+    front = study.best_trials if counts["COMPLETE"] else []
+    shown = redact(storage_url)
+    lines = [
+        f"study '{study_name}': {len(trials)} trials "
+        f"({', '.join(f'{n} {k.lower()}' for k, n in counts.items())}) in {seconds:.0f} s this run",
+        f"Pareto front: trials {', '.join(str(t.number) for t in front) or '-'}",
+        f"dashboard:  optuna-dashboard {shown}" if storage_url.startswith("sqlite") else f"storage: {shown}",
+        f"best config: python -m study.export --study-name {study_name}"
+        + ("" if storage_url.endswith(f"/{study_name}.db") else f" --storage {shown}"),
+    ]
+    return "\n".join(lines)
+
+
+def _retry_note(trial: optuna.Trial) -> str:
+    retry = trial.user_attrs.get("retry_of")
+    return f"  (retry of trial {retry})" if retry is not None else ""
+
+
+def _diverged(exc: BaseException) -> bool:
+    return isinstance(exc, DivergedError)
+
+
+def _release_memory() -> None:
+    """Free what a failed trial left behind (its adapter, activations, CUDA cache) before the next."""
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()

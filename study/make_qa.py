@@ -24,7 +24,7 @@ import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
 from study.cli import entry_point, quiet_libraries
 from study.errors import StudyError

@@ -3,9 +3,12 @@
     python -m study.run --trials 50                       # the default study
     python -m study.run --space smoke                     # a 3-trial check, about a minute
     python -m study.run --objectives rougeL:max,answer_words:min --pruner hyperband
-    python -m study.run --storage postgresql://user@host/db --study-name heart
+    python -m study.run --storage postgresql://user@host/db --study-name heart --total-trials 200
+    python -m study.run --storage postgresql://user@host/db --study-name heart --workers 4 --total-trials 200
 
-Running the same command again resumes the study. Watch it with
+Running the same command again resumes the study. Any number of such commands, on any
+number of machines, may work on one study in PostgreSQL at once (``--trials`` counts the
+trials of each worker, ``--total-trials`` those of the whole study). Watch it with
 ``optuna-dashboard sqlite:///studies/<study-name>.db``.
 """
 
@@ -18,6 +21,11 @@ from typing import Any
 
 from study.cli import entry_point, quiet_libraries
 from study.errors import StudyError
+
+MAX_CONSECUTIVE_FAILURES = 5  # study.loop's default, repeated here so that --help needs no heavy import
+HEARTBEAT_SECONDS = 60  # study.storage's default
+EXIT_INTERRUPTED = 130
+EXIT_FAILURES = 1
 
 FIXED_SECTIONS = ("model",)
 SETTING_FLAGS = {
@@ -33,16 +41,30 @@ FIXED_DATA_KEYS = ("path", "split_seed", "val_fraction", "test_fraction", "max_t
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m study.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--space", default="default", help="bundled space name or YAML path (default: default)")
-    p.add_argument("--trials", type=int, help="trials to run now (default: the space's study.n_trials)")
+    p.add_argument("--trials", type=int,
+                   help="trials each worker runs at most (default: the space's study.n_trials)")
+    p.add_argument("--total-trials", type=int, metavar="T",
+                   help="stop once the study holds T finished or running trials, counting every worker's")
+    p.add_argument("--workers", type=int, default=1, metavar="K",
+                   help="worker processes on this machine, one GPU each on CUDA (default: 1; not with SQLite)")
+    p.add_argument("--max-consecutive-failures", type=int, default=MAX_CONSECUTIVE_FAILURES, metavar="K",
+                   help=f"stop a worker after K failed trials in a row (default: {MAX_CONSECUTIVE_FAILURES})")
+    p.add_argument("--heartbeat", type=int, default=HEARTBEAT_SECONDS, metavar="SECONDS",
+                   help=f"seconds between heartbeats of a running trial; a trial silent for twice as long "
+                        f"is failed and its configuration re-run (default: {HEARTBEAT_SECONDS}; SQL storages)")
+    p.add_argument("--worker-id", type=int, help=argparse.SUPPRESS)  # set by --workers for each worker
     p.add_argument("--model", help="'smollm2-135m', a local model directory, or a hub id (with --allow-hub)")
     p.add_argument("--data", help="JSONL file or directory with train/val/test.jsonl (default: bundled set)")
-    p.add_argument("--storage", help="Optuna storage URL (default: sqlite:///studies/<study-name>.db)")
+    p.add_argument("--storage", help="Optuna storage URL (default: sqlite:///studies/<study-name>.db); "
+                                     "for several workers postgresql://user@host/db or journal:///path/study.log")
     p.add_argument("--study-name", help="study name (default: the space's name)")
     p.add_argument("--objectives", help="comma-separated metric:max|min, e.g. rougeL:max,train_seconds:min")
     p.add_argument("--sampler", help="tpe, nsga2, gp, random or grid")
     p.add_argument("--pruner", help="none, median, successive_halving, hyperband or wilcoxon")
     p.add_argument("--pruning-metric", help="validation metric the pruner watches (e.g. eval_loss, rougeL)")
-    p.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="sampler seed (default: 0); with SQLite, plus the trials the study already holds; "
+                        "shared storages seed each worker at random")
     p.add_argument("--device", help="auto, cpu or cuda (default: the space's model.device)")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="fix any config value, e.g. --set training.epochs=1 (repeatable)")
@@ -72,6 +94,18 @@ def _settings(space: Any, args: argparse.Namespace) -> Any:
     if problems:
         raise StudyError.collect(problems, "command line")
     return replace(space.settings, **overrides)
+
+
+def _check_run_flags(args: argparse.Namespace) -> None:
+    flags = {
+        "--total-trials": args.total_trials,
+        "--workers": args.workers,
+        "--max-consecutive-failures": args.max_consecutive_failures,
+        "--heartbeat": args.heartbeat,
+    }
+    problems = [f"{flag} must be >= 1, got {value}" for flag, value in flags.items() if value is not None and value < 1]
+    if problems:
+        raise StudyError.collect(problems, "command line")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -107,18 +141,31 @@ def _check_fixed(space: Any) -> None:
 
 @entry_point
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     quiet_libraries(allow_hub=args.allow_hub)
+    runner, storage_url = _prepare(args)
+    if args.workers > 1:
+        return _run_workers(runner, argv, args.workers, storage_url)
+    return _run_worker(runner, args, storage_url)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
+    """Check everything the user gave, then open the storage; returns the study runner and the storage URL."""
+    import optuna
 
     from objectives import parse_objectives
     from search_spaces import load_space
     from study.data import load_splits
+    from study.loop import StudyRunner
     from study.model import resolve_model
     from study.pruning import make_pruner
-    from study.storage import default_storage_url, make_sampler, open_storage
+    from study.storage import check_shareable, default_storage_url, make_sampler, open_storage, sampler_seed
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "study created" line from every worker
     # Everything the user gave is checked before the storage is touched: a typo never
     # leaves a half-made study behind.
+    _check_run_flags(args)
     space = load_space(args.space)
     space = space.with_fixed(**_overrides(args))
     _check_fixed(space)
@@ -126,40 +173,88 @@ def main(argv: list[str] | None = None) -> int:
     objectives = parse_objectives(settings.objectives)
     parse_objectives([settings.pruning_metric], where="--pruning-metric")
     make_pruner(settings.pruner)
-    sampler = make_sampler(settings.sampler, args.seed, space.grid() if settings.sampler == "grid" else None)
+    grid = space.grid() if settings.sampler == "grid" else None
+    make_sampler(settings.sampler, args.seed, grid)
     base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
     splits = load_splits(base_cfg.data)
     resolve_model(base_cfg.model.name, allow_hub=args.allow_hub)
     study_name = args.study_name or space.name
     storage_url = args.storage or default_storage_url(study_name)
-    storage = open_storage(storage_url)
+    check_shareable(storage_url, args.workers)
 
-    from study.loop import StudyRunner
-
+    storage = open_storage(storage_url, heartbeat_seconds=args.heartbeat)
     runner = StudyRunner(
         space=space,
         settings=settings,
         objectives=objectives,
         storage=storage,
         study_name=study_name,
-        sampler=sampler,
+        sampler=make_sampler(settings.sampler, sampler_seed(args.seed, storage_url, storage, study_name), grid),
         splits=splits,
         base_cfg=base_cfg,
         allow_hub=args.allow_hub,
         show_progress=not args.no_progress,
+        worker="" if args.worker_id is None else f"[{args.worker_id}] ",
     )
+    return runner, storage_url
+
+
+def _run_worker(runner: Any, args: argparse.Namespace, storage_url: str) -> int:
+    """Run trials in this process; a worker started by --workers leaves summary and advice to its parent."""
+    from study.loop import TooManyFailures
+
     started = time.perf_counter()
+    is_worker = args.worker_id is not None
     try:
-        runner.run(settings.n_trials)
+        runner.run(runner.settings.n_trials, total_trials=args.total_trials,
+                   max_consecutive_failures=args.max_consecutive_failures)
     except KeyboardInterrupt:
-        print(
-            f"\ninterrupted: the running trial is marked FAIL, finished trials are kept. "
-            f"Resume with the same command (study '{study_name}' in {storage_url}).",
-            file=sys.stderr,
-        )
-        return 130
-    print(runner.summary(time.perf_counter() - started, storage_url))
+        if not is_worker:
+            print(_resume_advice(runner.study_name, storage_url), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except TooManyFailures as exc:
+        if not is_worker:
+            print(runner.summary(time.perf_counter() - started, storage_url))
+        print(f"{runner.worker}stopped: {exc}", file=sys.stderr)
+        return EXIT_FAILURES
+    if is_worker:
+        done = ", ".join(f"{n} {state.lower()}" for state, n in runner.ran.items()) or "no trials"
+        print(f"{runner.worker}worker done: {done}", flush=True)
+    else:
+        print(runner.summary(time.perf_counter() - started, storage_url))
     return 0
+
+
+def _run_workers(runner: Any, argv: list[str], workers: int, storage_url: str) -> int:
+    """Start ``workers`` processes of this command on the study and wait for them."""
+    import optuna
+
+    from study.loop import summary
+    from study.workers import run_workers
+
+    started = time.perf_counter()
+    runner.open()  # the study exists before the workers start: they load it rather than race to create it
+    outcome = run_workers(argv, workers, runner.base_cfg.model.device)
+    study = optuna.load_study(study_name=runner.study_name, storage=runner.storage)
+    print(summary(study, runner.study_name, time.perf_counter() - started, storage_url))
+    if outcome.interrupted:
+        print(_resume_advice(runner.study_name, storage_url), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    failed = {i: code for i, code in enumerate(outcome.exit_codes) if code != 0}
+    if failed:
+        shown = ", ".join(f"{i} (exit code {code})" for i, code in failed.items())
+        print(f"stopped: worker {shown} ended early; the reason is in its lines above", file=sys.stderr)
+        return EXIT_FAILURES
+    return 0
+
+
+def _resume_advice(study_name: str, storage_url: str) -> str:
+    from study.storage import redact
+
+    return (
+        f"\ninterrupted: the running trial is marked FAIL, finished trials are kept. "
+        f"Resume with the same command (study '{study_name}' in {redact(storage_url)})."
+    )
 
 
 def _first(dim: Any) -> Any:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol, Sequence
 
 import objectives
-from study.config import ModelConfig, TrialConfig
+from study.config import TrialConfig
 from study.data import QAPair, Splits, TokenCache, load_splits
+from study.errors import DivergedError
 from study.evaluation import Evaluation, answer_loss, evaluate_model, generate_answers, score_answers
 from study.model import BaseModel, attach_adapter, detach_adapter, load_base_model
 from study.training import EpochHook, build_trainer
@@ -37,10 +38,6 @@ class TrialResult:
     predictions: list[str]
     pruned_at: int | None = None  # epoch (or question index for per-question pruning) where it stopped
     per_item: dict[str, list[float]] = field(default_factory=dict)
-
-
-class DivergedError(RuntimeError):
-    """Training produced a NaN or infinite loss."""
 
 
 @dataclass

@@ -98,3 +98,68 @@ def test_a_subprocess_prints_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--total-trials", "0"], "--total-trials must be >= 1, got 0"),
+        (["--workers", "0", "--heartbeat", "-1"], "2 problems: --workers must be >= 1, got 0; --heartbeat must be >= 1, got -1"),
+        (["--max-consecutive-failures", "0"], "--max-consecutive-failures must be >= 1, got 0"),
+        (["--workers", "2"], "SQLite locks up under several writers; use --storage postgresql://"),
+    ],
+)
+def test_bad_worker_flags_stop_with_one_line_and_no_study(capsys, storage, extra, expected):
+    code, err = run_cli(["--space", "smoke", "--storage", storage, *extra], capsys)
+    assert code == 2
+    assert len(err) == 1 and expected in err[0], err
+    assert studies_in(storage) == []
+
+
+def test_unreachable_postgres_stops_with_one_line_without_the_password(capsys):
+    code, err = run_cli(["--space", "smoke", "--storage", "postgresql://lora:secret@127.0.0.1:1/studies"], capsys)
+    assert code == 2 and len(err) == 1
+    assert "--storage postgresql://lora:***@127.0.0.1:1/studies: cannot open (" in err[0] and "secret" not in err[0]
+
+
+def test_existing_study_with_other_objectives_is_refused_on_a_sql_server(capsys, rdb_url):
+    optuna.create_study(study_name="smoke", storage=rdb_url, directions=["maximize"]).set_metric_names(["bleu"])
+    code, err = run_cli(["--space", "smoke", "--storage", rdb_url], capsys)
+    assert code == 2 and "exists with objectives bleu:max" in err[0]
+    assert len(optuna.load_study(study_name="smoke", storage=rdb_url).trials) == 0
+
+
+def stub_trials(monkeypatch, trial_fn):
+    from study.loop import StudyRunner
+
+    monkeypatch.setattr(StudyRunner, "_load_trial_fn", lambda self: trial_fn)
+
+
+def always_failing(cfg, monitor):
+    raise RuntimeError("cuda gone")
+
+
+def test_consecutive_failures_stop_the_study_with_a_summary_and_one_line(capsys, monkeypatch, storage, fake_model_dir, qa_file):
+    stub_trials(monkeypatch, always_failing)
+    code = main(["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
+                 "--no-progress", "--trials", "9", "--max-consecutive-failures", "2"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "stopped: 2 trials in a row failed (trials 0, 1; the last: RuntimeError: cuda gone); each reason "
+        "is in the trial's fail_reason. Fix the cause and resume with the same command"
+    ]
+    assert "study 'smoke': 2 trials (0 complete, 0 pruned, 2 fail)" in out
+
+
+def test_ctrl_c_says_how_to_resume(capsys, monkeypatch, storage, fake_model_dir, qa_file):
+    def interrupted(cfg, monitor):
+        raise KeyboardInterrupt
+
+    stub_trials(monkeypatch, interrupted)
+    code = main(["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
+                 "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 130
+    assert "trial   0 FAIL      interrupted (Ctrl-C)" in out
+    assert f"Resume with the same command (study 'smoke' in {storage})" in err

@@ -1,0 +1,89 @@
+"""Workers as separate processes: killed mid-trial, interrupted with Ctrl-C, started with --workers.
+
+A worker started by --workers handles the Ctrl-C its parent passes on with the same code as
+a worker started by hand; tests/study/test_run_cli.py checks what a lone worker prints.
+
+The stub worker (``stub_worker.py``) is ``python -m study.run`` with stub trials; one test runs
+the real command with the tiny model. Storages are real: PostgreSQL when
+LORA_STUDY_TEST_POSTGRES is set, SQLite or a journal file otherwise.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from study.storage import open_storage
+
+pytestmark = pytest.mark.slow
+
+
+def trials(url: str, name: str = "s") -> list[optuna.trial.FrozenTrial]:
+    try:
+        return optuna.load_study(study_name=name, storage=open_storage(url, heartbeat_seconds=None)).trials
+    except KeyError:  # not created yet
+        return []
+
+
+def running(url: str, n: int):
+    def condition() -> bool:
+        """trials RUNNING, with their pruning twins (the trial function has started)"""
+        return all(sum(t.state == TrialState.RUNNING for t in trials(url, name)) >= n for name in ("s", "s.pruning"))
+
+    return condition
+
+
+def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def test_a_worker_killed_mid_trial_has_its_trial_failed_and_rerun_by_the_next(rdb_url, stub_command, wait_for):
+    flags = ["--storage", rdb_url, "--study-name", "s", "--heartbeat", "1", "--sampler", "random"]
+    doomed = stub_command(*flags, "--trials", "1", trial="hang")
+    wait_for(running(rdb_url, 1))
+    doomed.kill()  # SIGKILL: no clean-up at all
+    finish(doomed)
+    [lost] = trials(rdb_url)
+    assert lost.state == TrialState.RUNNING
+    code, out, err = finish(stub_command(*flags, "--trials", "2"))
+    assert code == 0, err
+    assert f"trial   {lost.number} FAIL      its worker sent no heartbeat" in out
+    assert f"(retry of trial {lost.number})" in out
+    done = trials(rdb_url)
+    assert [t.state.name for t in done] == ["FAIL", "COMPLETE", "COMPLETE"]
+    assert done[1].params == lost.params and done[2].params != lost.params
+    assert [t.state.name for t in trials(rdb_url, "s.pruning")] == ["FAIL", "COMPLETE", "COMPLETE"]
+
+
+def test_ctrl_c_reaches_every_worker_through_their_parent(shared_url, stub_command, wait_for):
+    proc = stub_command("--storage", shared_url, "--study-name", "s", "--workers", "2", "--trials", "3", trial="hang")
+    wait_for(running(shared_url, 2))
+    proc.send_signal(signal.SIGINT)
+    code, out, err = finish(proc)
+    assert code == 130, err
+    assert "Resume with the same command (study 's' in" in err and "Traceback" not in err
+    assert [t.state for t in trials(shared_url)] == [TrialState.FAIL] * 2
+    assert {t.user_attrs["fail_reason"] for t in trials(shared_url)} == {"interrupted (Ctrl-C)"}
+    assert [t.state for t in trials(shared_url, "s.pruning")] == [TrialState.FAIL] * 2
+    assert "FAIL      interrupted (Ctrl-C)" in out and "[0] trial" in out and "[1] trial" in out
+
+
+def test_two_real_workers_share_a_study(shared_url, tiny_model_dir, qa_file, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "study.run", "--space", "smoke", "--model", str(tiny_model_dir), "--data", str(qa_file),
+         "--storage", shared_url, "--study-name", "s", "--workers", "2", "--trials", "1", "--no-progress",
+         "--set", "training.epochs=1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    done = trials(shared_url)
+    assert [t.state.name for t in done] == ["COMPLETE", "COMPLETE"]
+    assert done[0].params != done[1].params  # each worker's sampler has its own seed
+    assert "[0] worker done: 1 complete" in proc.stdout and "[1] worker done: 1 complete" in proc.stdout
+    assert "study 's': 2 trials (2 complete, 0 pruned, 0 fail)" in proc.stdout

@@ -23,7 +23,9 @@ def quiet_libraries(allow_hub: bool = False) -> None:
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"(transformers|trl|peft|torch)\b")
-    logging.getLogger("optuna").setLevel(logging.WARNING)
+    import optuna  # its first import resets its own log level, so set it after importing
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     for name in ("transformers", "trl", "peft", "accelerate", "datasets", "httpx"):
         logging.getLogger(name).setLevel(logging.ERROR)
     try:

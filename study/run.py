@@ -152,8 +152,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     """Check everything the user gave, then open the storage; returns the study runner and the storage URL."""
-    import optuna
-
     from objectives import parse_objectives
     from search_spaces import load_space
     from study.data import load_splits
@@ -162,7 +160,6 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     from study.pruning import make_pruner
     from study.storage import check_shareable, default_storage_url, make_sampler, open_storage, sampler_seed
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "study created" line from every worker
     # Everything the user gave is checked before the storage is touched: a typo never
     # leaves a half-made study behind.
     _check_run_flags(args)

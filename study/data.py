@@ -23,6 +23,7 @@ BUNDLED_CORPUS = DATA_DIR / "corpus"
 CORPUS_SUFFIXES = (".txt", ".md")
 SPLIT_FILES = ("train.jsonl", "val.jsonl", "test.jsonl")
 IGNORE_INDEX = -100  # label of tokens left out of the loss
+MAX_LINE_CHARS = 100_000  # a QA pair longer than this is a broken file, not a question
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ def read_jsonl(path: Path) -> list[QAPair]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        if len(line) > MAX_LINE_CHARS:
+            raise StudyError(
+                f"{path}:{number}: line of {len(line):,} characters; a QA pair may have at most {MAX_LINE_CHARS:,}"
+            )
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:

@@ -139,6 +139,27 @@ def _check_fixed(space: Any) -> None:
         raise StudyError(f"space '{space.name}': {', '.join(searched)} cannot be searched (loaded once per study); fix a value")
 
 
+def _check_rank(space: Any, model_source: str) -> None:
+    """A LoRA rank above the model's hidden size adds nothing but cost: refuse it before any trial."""
+    import json
+    from pathlib import Path
+
+    from search_spaces import Choice
+
+    config_file = Path(model_source) / "config.json"
+    if not config_file.is_file():
+        return  # a hub id: its size is known only after download
+    hidden = json.loads(config_file.read_text()).get("hidden_size")
+    dim = space.dimensions.get("lora.rank")
+    ranks = list(dim.values) if isinstance(dim, Choice) else [dim.high] if dim else [space.fixed.get("lora.rank", 0)]
+    too_big = [r for r in ranks if isinstance(hidden, int) and r > hidden]
+    if too_big:
+        raise StudyError(
+            f"space '{space.name}': 'lora.rank' {max(too_big)} is larger than the model's hidden size {hidden}; "
+            f"use ranks up to {hidden}"
+        )
+
+
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -174,7 +195,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     make_sampler(settings.sampler, args.seed, grid)
     base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
     splits = load_splits(base_cfg.data)
-    resolve_model(base_cfg.model.name, allow_hub=args.allow_hub)
+    _check_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
     study_name = args.study_name or space.name
     storage_url = args.storage or default_storage_url(study_name)
     check_shareable(storage_url, args.workers)

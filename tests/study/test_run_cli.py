@@ -163,3 +163,26 @@ def test_ctrl_c_says_how_to_resume(capsys, monkeypatch, storage, fake_model_dir,
     assert code == 130
     assert "trial   0 FAIL      interrupted (Ctrl-C)" in out
     assert f"Resume with the same command (study 'smoke' in {storage})" in err
+
+
+def test_rank_larger_than_the_model_is_refused(capsys, storage, tiny_model_dir):
+    code, err = run_cli(["--space", "smoke", "--storage", storage, "--model", str(tiny_model_dir),
+                         "--set", "lora.rank=128"], capsys)
+    assert code == 2 and "'lora.rank' 128 is larger than the model's hidden size 64" in err[0]
+    assert studies_in(storage) == []
+
+
+def test_one_enormous_line_is_refused_by_line_number(capsys, storage, tmp_path):
+    data = tmp_path / "huge.jsonl"
+    data.write_text(json.dumps({"question": "q?", "answer": "a"}) + "\n"
+                    + json.dumps({"question": "x" * 200_000, "answer": "a"}) + "\n")
+    code, err = run_cli(["--space", "smoke", "--storage", storage, "--data", str(data)], capsys)
+    assert code == 2 and "huge.jsonl:2: line of 200," in err[0]
+    assert studies_in(storage) == []
+
+
+def test_a_line_that_is_a_string_is_refused(capsys, storage, tmp_path):
+    data = tmp_path / "s.jsonl"
+    data.write_text('"just a string"\n')
+    code, err = run_cli(["--space", "smoke", "--storage", storage, "--data", str(data)], capsys)
+    assert code == 2 and "s.jsonl:1: expected an object" in err[0]

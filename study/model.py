@@ -175,6 +175,9 @@ def attach_adapter(base: BaseModel, cfg: LoraConfig, seed: int) -> Any:
 def detach_adapter(peft_model: Any) -> Any:
     """Remove the adapter's layers and return the untouched base model for the next trial."""
     base = peft_model.unload()
+    # TRL's trainer patches the model's forward (a fused LM head) on the instance; drop the
+    # patch so that trials do not stack wrappers on the shared model.
+    vars(base).pop("forward", None)
     for p in base.parameters():
         p.requires_grad_(False)
     return base

@@ -87,15 +87,14 @@ def pick_trials(study: Any, trial: int | None, pareto: bool, by: str | None) -> 
     return [sorted(front, key=lambda t: t.values[index], reverse=maximize)[0]]
 
 
-def score_test(cfg: Any, allow_hub: bool) -> dict[str, Any]:
+def score_test(cfg: Any, bench: Any) -> dict[str, Any]:
     """Re-run the trial's fine-tune and score its answers to the test split (and validation again).
 
     The base model is scored on the same test questions first, so that the gain is visible.
     """
     from study.evaluation import evaluate_model
-    from study.trial import Workbench, run_trial
+    from study.trial import run_trial
 
-    bench = Workbench.load(cfg, allow_hub=allow_hub)
     test = list(bench.splits.test)
     if not test:
         raise StudyError("the data has no test split (test_fraction is 0 or test.jsonl is empty)")
@@ -164,8 +163,14 @@ def main(argv: list[str] | None = None) -> int:
     storage_url = args.storage or default_storage_url(args.study_name)
     study = load_study(storage_url, args.study_name)
     chosen = pick_trials(study, args.trial, args.pareto, args.by)
+    bench = None
+    if not args.no_test:
+        from study.trial import Workbench
+
+        # Model and data are fixed within a study: load them once for every exported trial.
+        bench = Workbench.load(trial_config(chosen[0]), allow_hub=args.allow_hub)
     for frozen in chosen:
-        test = None if args.no_test else score_test(trial_config(frozen), args.allow_hub)
+        test = None if bench is None else score_test(trial_config(frozen), bench)
         if test:
             stored = dict(study.user_attrs.get("test_scores") or {})
             stored.update({"base": test["base_test"], str(frozen.number): test["test"]})

@@ -179,16 +179,23 @@ def _chunked_evaluation(
     tokenizer = bench.base.tokenizer
     size = math.ceil(len(val) / chunks)
     predictions: list[str] = []
+    bert_items: list[float] = []
     pruned_at = None
     for first in range(0, len(val), size):
         answers = generate_answers(model, tokenizer, prompts[first : first + size], cfg.decoding, seed=cfg.training.seed)
         predictions += answers
         partial = score_answers(answers, [p.answer for p in val[first : first + size]], bench.bertscorer)
+        bert_items += partial.per_item.get("bertscore_f1", [])
         if monitor and monitor.after_chunk(first, partial) and first + size < len(val):
             pruned_at = first + size
             break
     n = len(predictions)
-    evaluation = score_answers(predictions, [p.answer for p in val[:n]], bench.bertscorer)
+    # Corpus-level metrics (BLEU) need all answers at once; BERTScore is per answer, so the
+    # chunks' scores are reused instead of encoding every answer a second time.
+    evaluation = score_answers(predictions, [p.answer for p in val[:n]], None)
+    if bert_items:
+        evaluation.per_item["bertscore_f1"] = bert_items
+        evaluation.metrics["bertscore_f1"] = sum(bert_items) / len(bert_items)
     evaluation.metrics["eval_loss"] = answer_loss(model, examples[:n], tokenizer.pad_token_id)
     evaluation.metrics["eval_seconds"] = time.perf_counter() - start
     return evaluation, pruned_at

@@ -105,3 +105,14 @@ def test_forgetting_judge_and_continued_pretraining_are_scored_when_asked(bench,
     assert 0.0 <= m["judge_score"] <= 1.0
     assert m["pretrain_seconds"] > 0 and m["train_seconds"] >= m["pretrain_seconds"]
     assert "pretrain_loss" in m
+
+
+def test_chunked_bertscore_equals_scoring_all_answers_at_once(tiny_model_dir, qa_file):
+    import objectives
+
+    cfg = tiny_config(tiny_model_dir, qa_file, epochs=1)
+    bench = Workbench.load(cfg, bertscore=True)
+    result = run_trial(cfg, bench, Recorder(), eval_chunks=2)
+    refs = [p.answer for p in bench.splits.val]
+    whole = objectives.BertScorer()(result.predictions, refs)
+    assert result.metrics["bertscore_f1"] == pytest.approx(whole, abs=1e-5)

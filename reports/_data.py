@@ -54,7 +54,7 @@ class TrialRow:
     metrics: dict[str, float | None]  # validation metrics of the last evaluation
     config: dict[str, Any]  # the TrialConfig as sections, e.g. config["pretraining"]["epochs"]; {} if not recorded
     duration_s: float | None  # wall-clock seconds, None while running
-    pruned_at: int | None  # epoch (or question, for wilcoxon) at which it was pruned
+    pruned_at: float | None  # epoch (1.5: half-way through the second) or question (wilcoxon) where it was pruned
     fail_reason: str | None
 
 

@@ -169,13 +169,15 @@ def intermediate_figure(data: StudyData) -> FigureBlock:
     if not data.series:
         return FigureBlock(key, title, None, "no trial reported intermediate values (no pruner, or none ran yet)")
     metric = data.attrs.get("pruning_metric") or "intermediate value"
-    step = "question" if data.attrs.get("pruner") == "wilcoxon" else "epoch"
+    per_question = data.attrs.get("pruner") == "wilcoxon"
+    step = "question" if per_question else "epoch"
+    per_epoch = 1 if per_question else int(data.attrs.get("checks_per_epoch") or 1)  # step j = j / k epochs
     fig = go.Figure()
     legend_shown: set[str] = set()
     for s in data.series:
         style = STATE_STYLE.get(s.state, OTHER_STYLE)
         fig.add_trace(go.Scatter(
-            x=s.steps, y=s.values, mode="lines+markers", name=s.state,
+            x=[x / per_epoch for x in s.steps], y=s.values, mode="lines+markers", name=s.state,
             line={"color": style["color"], "dash": style["dash"]},
             legendgroup=s.state, showlegend=s.state not in legend_shown,
             hovertemplate=f"trial {s.number} ({s.state})<br>{step} %{{x}}: %{{y:.4g}}<extra></extra>",

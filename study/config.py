@@ -142,6 +142,10 @@ class StudySettings:
     sampler: str = _f("tpe", "Optuna sampler", choices=SAMPLERS)
     pruner: str = _f("median", "stop weak trials early", choices=PRUNERS)
     pruning_metric: str = _f("rougeL", "validation metric the pruner watches (its direction comes from the metric)")
+    checks_per_epoch: int = _f(
+        1, "times an epoch the pruner sees the pruning metric (eval_loss is cheap; other metrics generate answers)",
+        min=1, max=20,
+    )
     n_trials: int = _f(50, "trials this command runs (a resumed study adds this many)", min=1)
     eval_chunks: int = _f(4, "wilcoxon pruner: score the validation questions in this many chunks", min=1)
     sample_answers: int = _f(5, "answers stored on each trial beside their references", min=0)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 import objectives
 from study.config import DecodingConfig
 from study.data import IGNORE_INDEX
+from study.model import adapter_folded_in, answer_logits
 
 
 @dataclass
@@ -72,7 +73,7 @@ def generate_answers(
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(seed)  # sampling is reproducible per trial
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), adapter_folded_in(model):
             for start in range(0, len(order), decoding.batch_size):
                 rows = order[start : start + decoding.batch_size]
                 batch = tokenizer.pad(
@@ -99,17 +100,21 @@ def generate_answers(
 def label_logprobs(
     model: Any, examples: Sequence[dict[str, list[int]]], pad_token_id: int, batch_size: int = 16
 ) -> list[tuple[float, int]]:
-    """For each example, the summed log-probability of its labelled tokens and their count (teacher forcing)."""
+    """For each example, the summed log-probability of its labelled tokens and their count (teacher forcing).
+
+    Examples are batched by length (less padding); results come back in the order given.
+    """
     import torch
 
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    out: list[tuple[float, int]] = []
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i]["input_ids"]))
+    out: list[tuple[float, int]] = [(0.0, 0)] * len(examples)
     try:
         with torch.inference_mode():
-            for start in range(0, len(examples), batch_size):
-                chunk = examples[start : start + batch_size]
+            for start in range(0, len(order), batch_size):
+                chunk = [examples[i] for i in order[start : start + batch_size]]
                 width = max(len(e["input_ids"]) for e in chunk)
                 ids = torch.full((len(chunk), width), pad_token_id, dtype=torch.long)
                 labels = torch.full((len(chunk), width), IGNORE_INDEX, dtype=torch.long)
@@ -119,13 +124,12 @@ def label_logprobs(
                     ids[row, :n] = torch.tensor(e["input_ids"])
                     labels[row, :n] = torch.tensor(e["labels"])
                     mask[row, :n] = 1
-                logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
-                # Token t+1 is predicted at position t: logits [B, T-1, V] against labels [B, T-1].
-                targets = labels[:, 1:].to(device)
-                logp = torch.log_softmax(logits[:, :-1], dim=-1)
-                keep = targets != IGNORE_INDEX
-                picked = logp.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1) * keep
-                out += [(float(s), int(n)) for s, n in zip(picked.sum(1).tolist(), keep.sum(1).tolist())]
+                logits, targets, rows = answer_logits(model, ids.to(device), mask.to(device), labels.to(device))
+                picked = torch.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+                sums = torch.zeros(len(chunk), dtype=picked.dtype, device=device).index_add_(0, rows, picked)
+                counts = torch.bincount(rows, minlength=len(chunk))
+                for i, s, n in zip(order[start : start + batch_size], sums.tolist(), counts.tolist()):
+                    out[i] = (float(s), int(n))
     finally:
         model.train(was_training)
     return out

@@ -66,6 +66,7 @@ class StudyRunner:
                 "space": self.space.name,
                 "pruner": self.settings.pruner,
                 "pruning_metric": self.settings.pruning_metric,
+                "checks_per_epoch": self.settings.checks_per_epoch,
                 "data_source": self.splits.source,
                 "n_train": len(self.splits.train),
                 "n_val": len(self.splits.val),
@@ -139,7 +140,8 @@ class StudyRunner:
                 bench,
                 monitor,
                 eval_chunks=self.settings.eval_chunks if wilcoxon else 1,
-                full_eval_every_epoch=self.settings.pruning_metric != "eval_loss",
+                full_eval_every_check=self.settings.pruning_metric != "eval_loss",
+                checks_per_epoch=self.settings.checks_per_epoch,
                 show_progress=self.show_progress,
             )
 
@@ -186,7 +188,8 @@ class StudyRunner:
                       self.settings.sample_answers)
         if result.pruned_at is not None:
             trial.set_user_attr("pruned_at", result.pruned_at)
-            return self._end(trial, monitor, TrialState.PRUNED, start, step=result.pruned_at)
+            where = "question" if self.settings.pruner == "wilcoxon" else "epoch"
+            return self._end(trial, monitor, TrialState.PRUNED, start, detail=f"at {where} {result.pruned_at:g}")
         values = [result.metrics[o.metric] for o in self.objectives]
         if not all(math.isfinite(v) for v in values):
             return self._end(trial, monitor, TrialState.FAIL, start, reason=f"non-finite objective {values}")
@@ -199,13 +202,13 @@ class StudyRunner:
         return trial.number, TrialState.COMPLETE, ""
 
     def _end(self, trial: Any, monitor: TrialPruning | None, state: TrialState, start: float,
-             reason: str | None = None, step: int | None = None) -> tuple[int, TrialState, str]:
+             reason: str | None = None, detail: str | None = None) -> tuple[int, TrialState, str]:
         if reason:
             trial.set_user_attr("fail_reason", reason)
         self.study.tell(trial, state=state)
         if monitor:
             monitor.pruned() if state == TrialState.PRUNED else monitor.failed()
-        detail = f"at step {step}" if step is not None else (reason or "")
+        detail = detail or reason or ""
         seconds = time.perf_counter() - start
         self._say(f"trial {trial.number:>3} {state.name:<8}  {detail}  ({seconds:.0f} s){_retry_note(trial)}")
         return trial.number, state, reason or ""

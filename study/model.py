@@ -12,9 +12,10 @@ import importlib.util
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from study.config import DEFAULT_MODEL, LoraConfig, ModelConfig
 from study.errors import StudyError
@@ -183,6 +184,35 @@ def detach_adapter(peft_model: Any) -> Any:
     return base
 
 
+@contextmanager
+def adapter_folded_in(model: Any) -> Iterator[None]:
+    """Inside the block the LoRA update is folded into the base weights; afterwards they are restored bit for bit.
+
+    Unmerged, every adapted layer adds two small matrix products and an addition to each
+    decoding step, which on the CPU made generation ~20% slower than the bare model
+    (SmolLM2, all linear layers). Subtracting the update again would leave rounding error in
+    the weights every trial shares, so the touched weights are copied first and copied back.
+    The copy costs memory the size of the adapted weights, so this runs on the CPU only;
+    anywhere else, and for a model without an active adapter, the block runs unchanged.
+    """
+    from peft.tuners.lora import LoraLayer
+
+    layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
+    device = next(model.parameters()).device
+    if not layers or device.type != "cpu" or any(m.disable_adapters or m.merged for m in layers):
+        yield
+        return
+    saved = [(m.get_base_layer().weight, m.get_base_layer().weight.detach().clone()) for m in layers]
+    try:
+        for m in layers:
+            m.merge()
+        yield
+    finally:
+        for (weight, original), m in zip(saved, layers):
+            weight.data.copy_(original)
+            m.merged_adapters.clear()
+
+
 def merge_adapter(base_source: str, adapter_dir: Path, out: Path) -> Path:
     """Fold a saved adapter into a fresh copy of its base model (W + (alpha/r) B A) and save it."""
     import peft
@@ -193,3 +223,23 @@ def merge_adapter(base_source: str, adapter_dir: Path, out: Path) -> Path:
     merged.save_pretrained(out, safe_serialization=True)
     AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out)
     return out
+
+
+def answer_logits(model: Any, input_ids: Any, attention_mask: Any, labels: Any) -> tuple[Any, Any, Any]:
+    """Logits only at the positions that predict a labelled token, those tokens, and their rows.
+
+    Position ``t`` predicts token ``t + 1``, so the LM head runs where the next label is not
+    ignored (``logits_to_keep`` as a boolean mask): for QA examples that skips the prompt,
+    about half of all positions. SmolLM2's vocabulary head is a fifth of its weights, so a
+    forward and backward pass cost ~10% less than with logits everywhere.
+    Returns fp32 logits ``[n, vocab]``, the ``n`` target ids and the batch row of each.
+    """
+    import torch.nn.functional as F
+
+    from study.data import IGNORE_INDEX
+
+    targets = labels[:, 1:]  # [B, T-1]
+    keep = targets != IGNORE_INDEX
+    positions = F.pad(keep, (0, 1), value=False)  # [B, T]: the last position predicts nothing
+    logits = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=positions).logits
+    return logits.float(), targets[keep], keep.nonzero()[:, 0]

@@ -6,7 +6,9 @@ that of the pruning metric. The twin receives the intermediate values, and Optun
 pruners (median, successive halving, hyperband, wilcoxon) decide on it exactly as they would
 in a single-objective study. The intermediate values live on the twin, where the dashboard
 (study ``<name>.pruning``) and the reports plot them, pruned trials included; the main trial
-keeps its per-epoch metrics in the ``history`` user attribute.
+keeps its per-check metrics in the ``history`` user attribute. A step is a check of the
+validation split: with ``checks_per_epoch: k`` step ``j`` falls after ``j / k`` epochs, so
+trials with different batch sizes report comparable steps.
 
 They are deliberately not copied onto the main trial: Optuna's TPE sampler ranks pruned
 trials by their intermediate values using ``study.direction``, which raises in a
@@ -28,7 +30,7 @@ PRUNING_SUFFIX = ".pruning"
 
 
 def make_pruner(name: str, n_startup_trials: int = 4) -> optuna.pruners.BasePruner:
-    """Optuna pruner by name; the rules suit a few evaluations per trial (one per epoch)."""
+    """Optuna pruner by name; the rules suit a few checks per trial (one or a few per epoch)."""
     if name == "none":
         return optuna.pruners.NopPruner()
     if name == "median":
@@ -65,8 +67,8 @@ class TrialPruning:
         self.last_step, self.last_value = step, value
         return self.twin.should_prune()
 
-    def after_epoch(self, epoch: int, evaluation: Evaluation) -> bool:
-        return self._report(evaluation.metrics[self.metric.metric], epoch)
+    def after_check(self, check: int, evaluation: Evaluation) -> bool:
+        return self._report(evaluation.metrics[self.metric.metric], check)
 
     def after_chunk(self, first_question: int, evaluation: Evaluation) -> bool:
         scores = evaluation.per_item.get(self.metric.metric)

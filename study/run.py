@@ -33,6 +33,7 @@ SETTING_FLAGS = {
     "sampler": "--sampler",
     "pruner": "--pruner",
     "pruning_metric": "--pruning-metric",
+    "checks_per_epoch": "--checks-per-epoch",
     "n_trials": "--trials",
 }
 FIXED_DATA_KEYS = ("path", "split_seed", "val_fraction", "test_fraction", "max_train_examples", "max_val_examples")
@@ -62,6 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sampler", help="tpe, nsga2, gp, random or grid")
     p.add_argument("--pruner", help="none, median, successive_halving, hyperband or wilcoxon")
     p.add_argument("--pruning-metric", help="validation metric the pruner watches (e.g. eval_loss, rougeL)")
+    p.add_argument("--checks-per-epoch", type=int, metavar="K",
+                   help="times an epoch the pruner sees the pruning metric (default: the space's, usually 2)")
     p.add_argument("--seed", type=int, default=0,
                    help="sampler seed (default: 0); with SQLite, plus the trials the study already holds; "
                         "shared storages seed each worker at random")
@@ -83,6 +86,7 @@ def _settings(space: Any, args: argparse.Namespace) -> Any:
         "sampler": args.sampler,
         "pruner": args.pruner,
         "pruning_metric": args.pruning_metric,
+        "checks_per_epoch": args.checks_per_epoch,
         "n_trials": args.trials,
     }
     overrides = {k: v for k, v in overrides.items() if v is not None}

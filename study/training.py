@@ -1,35 +1,45 @@
 """Building TRL's SFT trainer for one trial: the one place that turns a config into a trainer.
 
 The dataset arrives tokenised (``input_ids`` and answer-only ``labels``), so TRL skips its own
-preparation and no trial re-tokenises. An :class:`EpochHook` runs the project's evaluation
-after each epoch and can stop training (pruning).
+preparation and no trial re-tokenises. An :class:`EvalHook` runs the project's evaluation
+after each epoch (or more often, for pruning) and can stop training.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Callable
 
-from transformers import Trainer, TrainerCallback
+from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from trl import SFTTrainer
 
 from study.config import TrialConfig
+from study.model import answer_logits
 
 
 class StudySFTTrainer(SFTTrainer):
-    """TRL's SFT trainer, with the plain language-model loss on the CPU.
+    """TRL's SFT trainer, with a leaner language-model loss on the CPU.
 
     TRL's fused LM head computes entropy and token accuracy for its logs and recomputes the
     output logits in the backward pass; on the CPU that made training steps ~25% slower than
-    a hand-written loop (benchmarks/train_throughput). The loss is the same mean cross-entropy
-    over answer tokens. On CUDA the fused head saves memory, so it is kept there.
+    a hand-written loop (benchmarks/train_throughput). Here the vocabulary head runs only at
+    the positions that predict an answer token (:func:`study.model.answer_logits`); the loss
+    is the same cross-entropy over answer tokens, summed and divided by the answer tokens of
+    the whole accumulated batch as the Trainer counts them. On CUDA the fused head saves
+    memory, so it is kept there.
     """
 
     def compute_loss(self, model: Any, inputs: Any, return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
-        if self.args.use_cpu:
-            return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
-        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        if not self.args.use_cpu or return_outputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        import torch.nn.functional as F
+
+        logits, targets, _ = answer_logits(model, inputs["input_ids"], inputs.get("attention_mask"), inputs["labels"])
+        loss = F.cross_entropy(logits, targets, reduction="sum")
+        # With num_items_in_batch the Trainer treats the loss as already scaled for gradient accumulation.
+        return loss / (num_items_in_batch if num_items_in_batch is not None else max(len(targets), 1))
 
 
 class StepBar(ProgressCallback):
@@ -39,22 +49,42 @@ class StepBar(ProgressCallback):
         return None
 
 
-class EpochHook(TrainerCallback):
-    """Calls ``on_epoch(epoch, model) -> stop`` after each epoch; time spent there is excluded from training time."""
+class EvalHook(TrainerCallback):
+    """Calls ``on_check(check, model) -> stop`` ``per_epoch`` times an epoch.
 
-    def __init__(self, on_epoch: Callable[[int, Any], bool]) -> None:
-        self.on_epoch = on_epoch
+    Check ``j`` falls after ``j / per_epoch`` epochs, at the end of the optimiser step that
+    reaches that point (the last check of an epoch after its last step), so checks of trials
+    with different batch sizes compare the same share of training. When an epoch has fewer
+    steps than checks, the checks in between are skipped. Time spent in checks is excluded
+    from training time.
+    """
+
+    def __init__(self, on_check: Callable[[int, Any], bool], per_epoch: int = 1) -> None:
+        self.on_check = on_check
+        self.per_epoch = per_epoch
         self.eval_seconds = 0.0
-        self.stopped_at: int | None = None
+        self.stopped_at: int | None = None  # the check after which training stopped
+        self._last = 0
 
-    def on_epoch_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> Any:
-        epoch = round(state.epoch or 0)
+    def _check(self, check: int, model: Any, control: Any) -> None:
+        self._last = check
         start = time.perf_counter()
-        stop = self.on_epoch(epoch, model)
+        stop = self.on_check(check, model)
         self.eval_seconds += time.perf_counter() - start
         if stop:
-            self.stopped_at = epoch
+            self.stopped_at = check
             control.should_training_stop = True
+
+    def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> Any:
+        epoch = state.epoch or 0.0
+        check = math.floor(epoch * self.per_epoch + 1e-6)
+        if self.per_epoch > 1 and check > self._last and abs(epoch - round(epoch)) > 1e-6:
+            self._check(check, model, control)
+        return control
+
+    def on_epoch_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> Any:
+        if self.stopped_at is None:  # training stopped inside the epoch: nothing more to check
+            self._check(round((state.epoch or 0.0) * self.per_epoch), model, control)
         return control
 
 

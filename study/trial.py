@@ -20,13 +20,13 @@ from study.data import QAPair, Splits, TokenCache, load_splits
 from study.errors import DivergedError
 from study.evaluation import Evaluation, answer_loss, evaluate_model, generate_answers, score_answers
 from study.model import BaseModel, attach_adapter, detach_adapter, load_base_model
-from study.training import EpochHook, build_trainer
+from study.training import EvalHook, build_trainer
 
 
 class TrialMonitor(Protocol):
     """What a trial tells the study while it runs; each method returns True to stop the trial."""
 
-    def after_epoch(self, epoch: int, evaluation: Evaluation) -> bool: ...
+    def after_check(self, check: int, evaluation: Evaluation) -> bool: ...
 
     def after_chunk(self, first_question: int, evaluation: Evaluation) -> bool: ...
 
@@ -34,9 +34,9 @@ class TrialMonitor(Protocol):
 @dataclass
 class TrialResult:
     metrics: dict[str, float]
-    history: list[dict[str, float]]  # one dict of metrics per evaluated epoch
+    history: list[dict[str, float]]  # one dict of metrics per check, with its "epoch" (1.5 = half-way through the second)
     predictions: list[str]
-    pruned_at: int | None = None  # epoch (or question index for per-question pruning) where it stopped
+    pruned_at: float | None = None  # epoch (or question index for per-question pruning) where it stopped
     per_item: dict[str, list[float]] = field(default_factory=dict)
 
 
@@ -75,7 +75,8 @@ def run_trial(
     bench: Workbench,
     monitor: TrialMonitor | None = None,
     eval_chunks: int = 1,
-    full_eval_every_epoch: bool = True,
+    full_eval_every_check: bool = True,
+    checks_per_epoch: int = 1,
     show_progress: bool = False,
     on_trained: Callable[[Any], None] | None = None,
 ) -> TrialResult:
@@ -83,8 +84,9 @@ def run_trial(
 
     With ``eval_chunks > 1`` the validation questions are scored once, after training, in that
     many chunks, and ``monitor.after_chunk`` may stop the trial between chunks (per-question
-    pruning); otherwise every epoch is scored and ``monitor.after_epoch`` may stop training.
-    With ``full_eval_every_epoch=False`` epochs before the last measure the answer loss only
+    pruning); otherwise the validation split is checked after every epoch (``checks_per_epoch``
+    times an epoch when a monitor listens) and ``monitor.after_check`` may stop training.
+    With ``full_eval_every_check=False`` checks before the last measure the answer loss only
     (no generation), which is all a pruner on ``eval_loss`` needs. ``on_trained(peft_model)``
     runs after a trial that was not pruned, before the adapter is removed (saving it, scoring
     the test split).
@@ -100,12 +102,13 @@ def run_trial(
     history: list[dict[str, float]] = []
     last: dict[str, Evaluation] = {}
     per_epoch = eval_chunks <= 1
+    checks = checks_per_epoch if monitor is not None and per_epoch else 1
 
-    def on_epoch(epoch: int, model: Any) -> bool:
+    def on_check(check: int, model: Any) -> bool:
         if not per_epoch:
             return False  # the chunked evaluation runs after training
-        final = epoch >= cfg.training.epochs
-        if final or full_eval_every_epoch:
+        final = check >= cfg.training.epochs * checks
+        if final or full_eval_every_check:
             evaluation = evaluate_model(
                 model, tokenizer, prompts, examples, references, cfg.decoding, bench.bertscorer, seed=cfg.training.seed
             )
@@ -113,17 +116,17 @@ def run_trial(
             t0 = time.perf_counter()
             loss = answer_loss(model, examples, tokenizer.pad_token_id)
             evaluation = Evaluation({"eval_loss": loss, "eval_seconds": time.perf_counter() - t0}, [])
-        evaluation.metrics["epoch"] = epoch
+        evaluation.metrics["epoch"] = _epoch(check, checks)
         history.append(dict(evaluation.metrics))
         last["eval"] = evaluation
-        stop = bool(monitor and monitor.after_epoch(epoch, evaluation))
+        stop = bool(monitor and monitor.after_check(check, evaluation))
         return stop and not final
 
     extra: dict[str, float] = {}
     if cfg.evaluation.general_questions:
         _, extra["general_accuracy_base"] = bench.quiz(cfg.evaluation.general_questions)
     peft_model = attach_adapter(bench.base, cfg.lora, seed=cfg.training.seed)
-    hook = EpochHook(on_epoch)
+    hook = EvalHook(on_check, checks)
     start = time.perf_counter()
     try:
         if cfg.pretraining.epochs:
@@ -139,7 +142,7 @@ def run_trial(
         if not math.isfinite(train_loss):
             raise DivergedError(f"training loss is {train_loss}")
         train_seconds = wall - hook.eval_seconds
-        pruned_at = hook.stopped_at
+        pruned_at = None if hook.stopped_at is None else _epoch(hook.stopped_at, checks)
         if per_epoch:
             evaluation = last["eval"]
         else:
@@ -162,6 +165,11 @@ def run_trial(
         total_seconds=time.perf_counter() - start,
     )
     return TrialResult(metrics, history, evaluation.predictions, pruned_at, evaluation.per_item)
+
+
+def _epoch(check: int, checks_per_epoch: int) -> float:
+    """Epochs of training done at a check: 2 for the second epoch's end, 1.5 half-way through it."""
+    return check // checks_per_epoch if check % checks_per_epoch == 0 else check / checks_per_epoch
 
 
 def _chunked_evaluation(

@@ -23,7 +23,7 @@ def run_fake_trial(study, twin, objective, losses, final=(0.5, 1.0)):
     trial = study.ask()
     monitor = TrialPruning(trial, twin, objective)
     for epoch, loss in enumerate(losses, start=1):
-        if monitor.after_epoch(epoch, loss_evaluation(loss)):
+        if monitor.after_check(epoch, loss_evaluation(loss)):
             study.tell(trial, state=TrialState.PRUNED)
             monitor.pruned()
             return trial.number, True
@@ -93,11 +93,11 @@ def test_samplers_keep_proposing_after_pruned_trials_in_a_multi_objective_study(
         x = trial.suggest_float("x", 0.0, 1.0)
         monitor = TrialPruning(trial, twin, objective)
         if i % 3 == 2:
-            monitor.after_epoch(1, loss_evaluation(9.0))
+            monitor.after_check(1, loss_evaluation(9.0))
             study.tell(trial, state=TrialState.PRUNED)
             monitor.pruned()
         else:
-            monitor.after_epoch(1, loss_evaluation(x))
+            monitor.after_check(1, loss_evaluation(x))
             study.tell(trial, [x, 1 - x])
             monitor.complete(x)
     assert sum(t.state == TrialState.PRUNED for t in study.trials) == 4

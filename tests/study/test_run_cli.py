@@ -46,6 +46,7 @@ def write(path, text):
         (["--set", "lora.rank=0"], "'lora.rank' must be >= 1"),
         (["--set", "nonsense"], "expected SECTION.KEY=VALUE"),
         (["--trials", "0"], "--trials must be >= 1"),
+        (["--checks-per-epoch", "0"], "--checks-per-epoch must be >= 1"),
     ],
 )
 def test_bad_flags_stop_with_one_line_and_no_study(capsys, storage, extra, expected):

@@ -29,9 +29,9 @@ class Recorder:
         self.chunks: list[int] = []
         self.stop_at_epoch = stop_at_epoch
 
-    def after_epoch(self, epoch: int, evaluation: Evaluation) -> bool:
-        self.epochs.append((epoch, evaluation))
-        return epoch == self.stop_at_epoch
+    def after_check(self, check: int, evaluation: Evaluation) -> bool:
+        self.epochs.append((check, evaluation))
+        return check == self.stop_at_epoch
 
     def after_chunk(self, first_question: int, evaluation: Evaluation) -> bool:
         self.chunks.append(first_question)
@@ -67,9 +67,31 @@ def test_monitor_stops_training_and_the_trial_reports_where(bench, tiny_model_di
     assert [e for e, _ in recorder.epochs] == [1]
 
 
+def test_checks_within_epochs_measure_loss_and_can_stop_mid_epoch(bench, tiny_model_dir, qa_file):
+    # 12 training pairs in batches of 4: 3 steps an epoch, so 2 checks an epoch fall after
+    # steps 2 (2/3 of the epoch, past the half) and 3.
+    recorder = Recorder()
+    result = run_trial(tiny_config(tiny_model_dir, qa_file), bench, recorder, full_eval_every_check=False,
+                       checks_per_epoch=2)
+    assert [c for c, _ in recorder.epochs] == [1, 2, 3, 4]
+    assert [h["epoch"] for h in result.history] == [0.5, 1, 1.5, 2]
+    assert "rougeL" not in result.history[2] and "rougeL" in result.history[3]
+    losses = [h["eval_loss"] for h in result.history]
+    assert losses[-1] < losses[0]  # the checks see training progress
+
+    stopped = run_trial(tiny_config(tiny_model_dir, qa_file), bench, Recorder(stop_at_epoch=1),
+                        full_eval_every_check=False, checks_per_epoch=2)
+    assert stopped.pruned_at == 0.5 and len(stopped.history) == 1
+
+
+def test_checks_within_epochs_need_a_monitor(bench, tiny_model_dir, qa_file):
+    result = run_trial(tiny_config(tiny_model_dir, qa_file), bench, None, checks_per_epoch=3)
+    assert [h["epoch"] for h in result.history] == [1, 2]
+
+
 def test_loss_only_epochs_skip_generation_until_the_last(bench, tiny_model_dir, qa_file):
     recorder = Recorder()
-    result = run_trial(tiny_config(tiny_model_dir, qa_file), bench, recorder, full_eval_every_epoch=False)
+    result = run_trial(tiny_config(tiny_model_dir, qa_file), bench, recorder, full_eval_every_check=False)
     assert set(result.history[0]) == {"eval_loss", "eval_seconds", "epoch"}
     assert "rougeL" in result.history[1]
 

@@ -21,7 +21,6 @@ whole file is validated on load and every problem is reported together.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path

@@ -20,6 +20,7 @@ from study.errors import StudyError
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
 TARGET_MODULES = ("attention", "all_linear")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+QUANTIZATIONS = ("none", "4bit")
 #: System prompts of the searchable answer styles (data.answer_style).
 STYLE_PROMPTS = {
     "concise": "You are a heart-transplant clinician. Answer in as few words as possible.",
@@ -42,6 +43,9 @@ class ModelConfig:
     name: str = _f(DEFAULT_MODEL, "'smollm2-135m' (bundled), a local Hugging Face model directory, or a hub id")
     device: str = _f("auto", "'auto' uses CUDA when present, else the CPU", choices=DEVICES)
     trust_remote_code: bool = _f(False, "run Python code shipped with a hub model (off: only safe loading)")
+    quantization: str = _f(
+        "none", "'4bit': frozen base weights in 4-bit NF4 (QLoRA; CUDA and the qlora extra)", choices=QUANTIZATIONS
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 Generation is batched with left padding and a KV cache; rows are sorted by prompt length so
 that a batch holds prompts of similar length (less padding), and answers are returned in the
-original order. Scoring calls the pure metric functions of :mod:`objectives`.
+original order. The prompts' common start (the system turn) is computed once per batch, and on
+the CPU the adapter is folded into the weights while generating. Teacher-forced scoring
+(:func:`label_logprobs`) runs the vocabulary head only where an answer token is predicted.
+Scoring calls the pure metric functions of :mod:`objectives`.
 """
 
 from __future__ import annotations
@@ -53,6 +56,39 @@ def generation_kwargs(decoding: DecodingConfig, tokenizer: Any) -> dict[str, Any
     return kwargs
 
 
+def prompt_batch(
+    prompts: Sequence[Sequence[int]], pad_token_id: int, share_prefix: bool = True
+) -> tuple[Any, Any, int]:
+    """Token ids and attention mask of prompts padded on the left, and the length of their shared start.
+
+    Where the rows begin with the same tokens (the system turn of the chat template), the
+    padding goes after that common prefix instead of before it: ``[prefix][pad...][rest]``.
+    Positions come from the attention mask, so every row sees the same positions as with
+    plain left padding, and the prefix can be computed once for all rows. The returned
+    prefix length is 0 where sharing is off, there is one row, or the prefix is too short
+    to be worth it; it always leaves each row at least one token of its own.
+    """
+    import torch
+
+    from study.model import MIN_SHARED_PREFIX
+
+    shortest = min(len(p) for p in prompts)
+    prefix = 0
+    if share_prefix and len(prompts) > 1:
+        while prefix < shortest - 1 and all(p[prefix] == prompts[0][prefix] for p in prompts):
+            prefix += 1
+        if prefix < MIN_SHARED_PREFIX:
+            prefix = 0
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_token_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, p in enumerate(prompts):
+        rest = len(p) - prefix
+        ids[row, :prefix], mask[row, :prefix] = torch.tensor(list(p[:prefix]), dtype=torch.long), 1
+        ids[row, width - rest :], mask[row, width - rest :] = torch.tensor(list(p[prefix:]), dtype=torch.long), 1
+    return ids, mask, prefix
+
+
 def generate_answers(
     model: Any,
     tokenizer: Any,
@@ -76,17 +112,17 @@ def generate_answers(
         with torch.inference_mode(), adapter_folded_in(model):
             for start in range(0, len(order), decoding.batch_size):
                 rows = order[start : start + decoding.batch_size]
-                batch = tokenizer.pad(
-                    {"input_ids": [list(prompts[i]) for i in rows]}, padding=True, return_tensors="pt"
-                )
-                # input_ids: [batch, prompt_len] left-padded; output: [batch, prompt_len + new]
-                output = model.generate(
-                    input_ids=batch["input_ids"].to(device),
-                    attention_mask=batch["attention_mask"].to(device),
-                    use_cache=True,
-                    **kwargs,
-                )
-                new_tokens = output[:, batch["input_ids"].shape[1] :]
+                # input_ids: [batch, prompt_len]; output: [batch, prompt_len + new]
+                ids, mask, prefix = prompt_batch([prompts[i] for i in rows], tokenizer.pad_token_id,
+                                                 share_prefix=decoding.num_beams == 1)
+                ids, mask = ids.to(device), mask.to(device)
+                if prefix:  # the rows' common start runs once; its cache is repeated for every row
+                    cache = model(input_ids=ids[:1, :prefix], use_cache=True, logits_to_keep=1).cache
+                    cache.batch_repeat_interleave(len(rows))
+                    kwargs["cache"] = cache
+                output = model.generate(input_ids=ids, attention_mask=mask, use_cache=True, **kwargs)
+                kwargs.pop("cache", None)
+                new_tokens = output[:, ids.shape[1] :]
                 for i, text in zip(rows, tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
                     answers[i] = text.strip()
                 if on_batch:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import math
-import sys
 import time
 import traceback
 import warnings
@@ -25,6 +24,7 @@ from search_spaces import SearchSpace
 from study.config import StudySettings, TrialConfig
 from study.data import Splits
 from study.errors import DivergedError, StudyError
+from study.model import release_memory
 from study.pruning import TrialPruning, pruning_study
 from study.records import record_config, record_result
 from study.recovery import Heartbeat, fail_stale_trials
@@ -175,7 +175,7 @@ class StudyRunner:
             self._end(trial, monitor, TrialState.FAIL, start, reason="configuration error")
             raise
         except Exception as exc:  # one bad trial must not end the study; the reason stays on the trial
-            _release_memory()
+            release_memory()  # what the failed trial left (its adapter, activations, CUDA cache)
             if _diverged(exc):
                 return self._end(trial, monitor, TrialState.PRUNED, start, reason=f"diverged: {exc}")
             trial.set_user_attr("fail_traceback", traceback.format_exc()[-TRACEBACK_CHARS:])
@@ -243,11 +243,3 @@ def _retry_note(trial: optuna.Trial) -> str:
 
 def _diverged(exc: BaseException) -> bool:
     return isinstance(exc, DivergedError)
-
-
-def _release_memory() -> None:
-    """Free what a failed trial left behind (its adapter, activations, CUDA cache) before the next."""
-    gc.collect()
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
-        torch.cuda.empty_cache()

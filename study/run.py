@@ -181,7 +181,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     from search_spaces import load_space
     from study.data import load_splits
     from study.loop import StudyRunner
-    from study.model import resolve_model
+    from study.model import check_quantization, resolve_model
     from study.pruning import make_pruner
     from study.storage import check_shareable, default_storage_url, make_sampler, open_storage, sampler_seed
 
@@ -200,6 +200,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
     splits = load_splits(base_cfg.data)
     _check_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
+    check_quantization(base_cfg.model)
     study_name = args.study_name or space.name
     storage_url = args.storage or default_storage_url(study_name)
     check_shareable(storage_url, args.workers)

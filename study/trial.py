@@ -7,7 +7,6 @@ each epoch (asking ``monitor`` whether to stop), and removes the adapter again.
 
 from __future__ import annotations
 
-import gc
 import math
 import tempfile
 import time
@@ -19,7 +18,7 @@ from study.config import TrialConfig
 from study.data import QAPair, Splits, TokenCache, load_splits
 from study.errors import DivergedError
 from study.evaluation import Evaluation, answer_loss, evaluate_model, generate_answers, score_answers
-from study.model import BaseModel, attach_adapter, detach_adapter, load_base_model
+from study.model import BaseModel, attach_adapter, detach_adapter, load_base_model, release_memory
 from study.training import EvalHook, build_trainer
 
 
@@ -155,7 +154,7 @@ def run_trial(
     finally:
         bench.base.model = detach_adapter(peft_model)
         del peft_model
-        gc.collect()
+        release_memory()
     metrics = dict(evaluation.metrics)
     metrics.pop("epoch", None)
     metrics.update(extra)

@@ -5,7 +5,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from study.data import IGNORE_INDEX, QAPair, encode_example
-from study.evaluation import answer_loss, label_logprobs
+from study.evaluation import answer_loss, label_logprobs, prompt_batch
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +46,36 @@ def test_answer_loss_equals_the_models_own_mean_cross_entropy(model_and_examples
     with torch.no_grad():
         own = model(input_ids=torch.tensor([examples[0]["input_ids"]]), labels=torch.tensor([examples[0]["labels"]])).loss
     assert loss == pytest.approx(float(own), rel=1e-5)
+
+
+def test_prompt_batch_pads_between_the_shared_prefix_and_each_rows_rest():
+    prefix = list(range(100, 110))  # 10 common tokens
+    prompts = [prefix + [1, 2, 3], prefix + [4], prefix + [5, 6]]
+    ids, mask, shared = prompt_batch(prompts, pad_token_id=0)
+    assert shared == 10
+    assert ids[1].tolist() == prefix + [0, 0, 4] and mask[1].tolist() == [1] * 10 + [0, 0, 1]
+    assert ids[0].tolist() == prefix + [1, 2, 3] and mask[0].tolist() == [1] * 13
+    # positions from the mask (cumsum - 1) are those of the unpadded prompt
+    assert ((mask[1].cumsum(0) - 1) * mask[1]).tolist()[-1] == len(prompts[1]) - 1
+
+
+@pytest.mark.parametrize(
+    ("prompts", "share"),
+    [
+        ([[7] * 20 + [1], [8] * 20 + [1]], True),  # nothing in common: plain left padding
+        ([[7] * 5 + [1], [7] * 5 + [2, 3]], True),  # a common start too short to be worth a second call
+        ([[7] * 20 + [1], [7] * 20 + [2]], False),  # sharing off (beam search)
+        ([[7] * 20 + [1]], True),  # one row
+    ],
+)
+def test_prompt_batch_falls_back_to_left_padding(prompts, share):
+    ids, mask, shared = prompt_batch(prompts, pad_token_id=0, share_prefix=share)
+    assert shared == 0
+    width = max(len(p) for p in prompts)
+    for row, p in enumerate(prompts):
+        assert ids[row, width - len(p):].tolist() == p and mask[row].sum() == len(p)
+
+
+def test_shared_prefix_never_swallows_a_whole_prompt():
+    ids, mask, shared = prompt_batch([[7] * 12, [7] * 12 + [3]], pad_token_id=0)
+    assert shared == 11  # the shorter row keeps one token of its own to start generating from

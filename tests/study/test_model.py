@@ -3,9 +3,16 @@ from __future__ import annotations
 import torch
 
 from study.config import DecodingConfig, LoraConfig, ModelConfig
-from study.data import QAPair, encode_prompt
+from study.data import IGNORE_INDEX, QAPair, encode_prompt
 from study.evaluation import generate_answers, generation_kwargs
-from study.model import adapter_folded_in, attach_adapter, detach_adapter, load_base_model
+from study.model import (
+    adapter_folded_in,
+    answer_logits,
+    attach_adapter,
+    detach_adapter,
+    load_base_model,
+    shared_prefix_length,
+)
 
 
 def test_folding_the_adapter_in_gives_the_same_answers_and_restores_every_weight_exactly(tiny_model_dir):
@@ -40,3 +47,34 @@ def test_folding_the_adapter_in_gives_the_same_answers_and_restores_every_weight
     restored = detach_adapter(model).state_dict()
     assert restored.keys() == before.keys()
     assert all(torch.equal(before[k], restored[k]) for k in before)
+
+
+def test_shared_prefix_length_counts_common_attended_tokens_up_to_the_limit():
+    ids = torch.tensor([[5, 6, 7, 8, 1], [5, 6, 7, 9, 2], [5, 6, 7, 8, 3]])
+    mask = torch.ones_like(ids)
+    assert shared_prefix_length(ids, mask, limit=10) == 3
+    assert shared_prefix_length(ids, mask, limit=2) == 2
+    mask[2, 1] = 0  # a padded position is not shared
+    assert shared_prefix_length(ids, mask, limit=10) == 1
+
+
+def test_answer_logits_with_a_shared_prefix_equal_the_plain_forward(tiny_model_dir):
+    base = load_base_model(ModelConfig(name=str(tiny_model_dir), device="cpu"))
+    model = attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.0), seed=0)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.5)
+    rows = [list(range(200, 220)) + [300 + i] * (3 + i) for i in range(3)]  # 20 shared tokens, then 3-5 own
+    width = max(map(len, rows)) + 2
+    ids = torch.zeros((3, width), dtype=torch.long)
+    mask, labels = torch.zeros_like(ids), torch.full_like(ids, IGNORE_INDEX)
+    for r, row in enumerate(rows):
+        ids[r, : len(row)], mask[r, : len(row)] = torch.tensor(row), 1
+        labels[r, 20 : len(row)] = torch.tensor(row[20:])
+    assert shared_prefix_length(ids, mask, limit=width) == 20
+    shared = answer_logits(model, ids, mask, labels, share_prefix=True)
+    plain = answer_logits(model, ids, mask, labels, share_prefix=False)
+    assert shared[0].shape == (sum(len(r) - 20 for r in rows), model.config.vocab_size)
+    assert torch.allclose(shared[0], plain[0], atol=1e-4)
+    assert torch.equal(shared[1], plain[1]) and torch.equal(shared[2], plain[2])
+    detach_adapter(model)

@@ -47,6 +47,8 @@ def write(path, text):
         (["--set", "nonsense"], "expected SECTION.KEY=VALUE"),
         (["--trials", "0"], "--trials must be >= 1"),
         (["--checks-per-epoch", "0"], "--checks-per-epoch must be >= 1"),
+        (["--set", "model.quantization=8bit"], "'model.quantization' got '8bit'"),
+        (["--set", "model.quantization=4bit", "--device", "cpu"], "needs a CUDA GPU (bitsandbytes)"),
     ],
 )
 def test_bad_flags_stop_with_one_line_and_no_study(capsys, storage, extra, expected):

@@ -14,6 +14,9 @@ over the default search space with short trials fixed on top of it (a few traini
 ``--checks-per-epoch``). Reports the total trial-seconds of each, the share of compute saved
 (goal: at least 40 %), and the best objective of each (goal: within 2 %).
 
+The two arms run at the same time, each in a process of its own with one torch thread (two
+cores), so that load from other processes falls on both alike.
+
 With the default TPE sampler the two arms see the same first 8 (random) configurations and
 then diverge, since TPE learns from different histories; ``--sampler random`` draws the same
 configurations in both arms, so the difference is the pruner's alone.
@@ -21,8 +24,11 @@ configurations in both arms, so the difference is the pruner's alone.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import json
 import math
+import subprocess
 import sys
 from typing import Any
 
@@ -99,6 +105,27 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
     }
 
 
+def run_arms_side_by_side(argv: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both arms at once, each in its own process with one torch thread.
+
+    Run one after the other, the arms would meet different load from other processes, and
+    trial-seconds would compare the machine's moods as much as the pruner; side by side,
+    on two cores, whatever else runs slows both alike.
+    """
+    procs = {
+        arm: subprocess.Popen([sys.executable, "-m", "benchmarks.pruning", *argv, "--arm", arm, "--threads", "1"],
+                              stdout=subprocess.PIPE, text=True)
+        for arm in ("pruned", "unpruned")
+    }
+    results = {}
+    for arm, proc in procs.items():
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"{NAME}: the {arm} arm failed (exit {proc.returncode})")
+        results[arm] = json.loads(out.strip().splitlines()[-1])
+    return results["pruned"], results["unpruned"]
+
+
 def _first(dim: Any) -> Any:
     from search_spaces import Choice
 
@@ -111,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sampler", default="tpe", choices=["tpe", "random"], help="sampler of both arms (default tpe)")
     p.add_argument("--seed", type=int, default=0, help="sampler seed of both arms (default 0)")
     p.add_argument("--checks-per-epoch", type=int, default=2, help="pruning checks an epoch (default 2)")
+    p.add_argument("--arm", choices=["pruned", "unpruned"], help=argparse.SUPPRESS)
     p.add_argument("--pruner", default="median", choices=["median", "successive_halving", "hyperband"],
                    help="pruner of the pruned arm (default median)")
     args = p.parse_args(argv)
@@ -120,11 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     train, val, new_tokens, max_len = (2, 2, 4, 96) if args.quick else (4, 4, 12, 128)
     space = make_space(train, val, new_tokens, max_len)
 
+    if args.arm:  # one arm, in a process of its own started below: its figures as one JSON line
+        pruner, checks = (args.pruner, args.checks_per_epoch) if args.arm == "pruned" else ("none", 1)
+        print(json.dumps(run_arm(space, pruner, args.sampler, n_trials, args.seed, checks)), flush=True)
+        return 0
+
     load_before = common.load_avg()
-    common.progress(f"{NAME}: {n_trials} trials with the {args.pruner} pruner ...")
-    pruned = run_arm(space, args.pruner, args.sampler, n_trials, args.seed, args.checks_per_epoch)
-    common.progress(f"{NAME}: {n_trials} trials without pruning ...")
-    full = run_arm(space, "none", args.sampler, n_trials, args.seed, 1)
+    common.progress(f"{NAME}: {n_trials} trials with the {args.pruner} pruner and {n_trials} without, "
+                    "side by side ...")
+    pruned, full = run_arms_side_by_side(argv if argv is not None else sys.argv[1:])
 
     saved = 1 - common.ratio(pruned["trial_seconds"], full["trial_seconds"])
     saved_epochs = 1 - common.ratio(pruned["epochs"], full["epochs"])
@@ -143,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "val_questions": val,
         "objective": "eval_loss:min",
         "checks_per_epoch": args.checks_per_epoch,
+        "arms": "side by side, one process and one torch thread each",
         "pruned_trial_seconds": pruned["trial_seconds"],
         "unpruned_trial_seconds": full["trial_seconds"],
         "saved": saved,

@@ -4,8 +4,7 @@
     python -m benchmarks.memory --quick    # 8 trials
 
 One ``study.trial.Workbench`` (the default SmolLM2-135M model, tokens, BERTScore encoder)
-runs short trials one after another, as a worker of ``study.run`` does (``gc.freeze()`` after
-loading, like the study loop). The configurations cycle through LoRA ranks 4-64, both target
+runs short trials one after another, as a worker of ``study.run`` does. The configurations cycle through LoRA ranks 4-64, both target
 sets and three learning rates, so adapters of every size come and go. After each trial the
 benchmark records the process's resident memory (``VmRSS``) and, on CUDA, the allocated
 memory. Goals: resident memory after trial 30 within 10 % of trial 5 (CPU); on CUDA, allocated
@@ -14,7 +13,6 @@ memory back at the level before the first trial.
 
 from __future__ import annotations
 
-import gc
 import sys
 
 from benchmarks import _common as common
@@ -51,8 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from study.trial import Workbench, run_trial
 
     configs = configurations(n, train=4, val=4, new_tokens=8)
-    bench = Workbench.load(configs[0])
-    gc.freeze()  # as study.loop does after loading
+    bench = Workbench.load(configs[0])  # freezes the objects made so far out of the collector's view
     rss: list[float] = []
     cuda: list[float | None] = []
     loaded_rss, loaded_cuda = rss_mib(), cuda_allocated_mib()

@@ -7,7 +7,8 @@ Both sides train the same LoRA adapter (same seed, rank 16 on all linear layers)
 default SmolLM2-135M model on the same batches of the pre-tokenised training split:
 
 - project: ``study.training.build_trainer`` (TRL's ``SFTTrainer`` with the project's CPU
-  loss: the vocabulary head only at positions that predict an answer token) and
+  loss: the vocabulary head only at positions that predict an answer token, the rows'
+  common start computed once: ``study.model.answer_logits``) and
   ``trainer.train()``; its data collator is wrapped to record the batches it trains on;
 - hand loop: those recorded batches, ``torch.optim.AdamW``, linear learning-rate decay,
   gradient clipping at 1.0, ``model(**batch).loss.backward()`` (logits at every position); no Trainer;
@@ -313,8 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         f"N = {n_frozen / 1e6:.1f} M, N_lora = {n_lora / 1e6:.2f} M: {4 * n_frozen + 6 * n_lora:.3g} FLOPs per token "
         "before attention.",
         "FLOP/s count the full model's FLOPs for every arm (the MFU convention); the project's loss skips the "
-        "vocabulary head at prompt positions, so its figure counts FLOPs it saved as done: read it as useful work "
-        "per second, comparable between the arms.",
+        "vocabulary head at prompt positions and runs the rows' shared system turn once a batch, so its figure "
+        "counts FLOPs it saved as done: read it as useful work per second, comparable between the arms.",
         "seconds: the whole trainer.train() (or loop) call; 'in steps': forward, backward and optimiser steps only.",
     ]
     if not batches_match:

@@ -8,7 +8,6 @@ on one study in a shared storage: each ask hands out a different trial.
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 import traceback
@@ -126,9 +125,6 @@ class StudyRunner:
         from study.trial import Workbench, run_trial
 
         bench = Workbench.load(self.base_cfg, allow_hub=self.allow_hub, bertscore=True)
-        # The libraries' ~500,000 long-lived objects would be rescanned by every full
-        # collection at the end of a trial (~1 s each); move them out of the collector's view.
-        gc.freeze()
         encoder = bench.bertscorer.name if bench.bertscorer else None
         if self.study.user_attrs.get("bertscore_encoder") != encoder:
             self.study.set_user_attr("bertscore_encoder", encoder)

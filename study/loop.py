@@ -71,6 +71,7 @@ class StudyRunner:
                 "n_val": len(self.splits.val),
                 "n_test": len(self.splits.test),
             },
+            unchangeable={"checks_per_epoch": "--checks-per-epoch"},
         )
         self.pruning = None
         if self.settings.pruner != "none":

@@ -17,7 +17,7 @@ import random
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import optuna
 from optuna.trial import TrialState
@@ -199,12 +199,23 @@ def create_or_resume(
     objectives: Sequence[Objective],
     sampler: optuna.samplers.BaseSampler,
     attrs: dict[str, Any],
+    unchangeable: Mapping[str, str] | None = None,
 ) -> optuna.Study:
     """Create the study (with named metrics) or load it again for resuming.
 
-    Safe when several workers start at once: one creates the study, the others load it.
+    ``unchangeable`` maps attributes that a resumed study must keep to the flag that sets
+    them (the pruner's steps only compare when every trial checks as often); a different
+    value stops with a line that says what to pass. Safe when several workers start at
+    once: one creates the study, the others load it.
     """
     check_compatible(storage, name, objectives)
+    if unchangeable:
+        summary = existing_study(storage, name)
+        stored = summary.user_attrs if summary is not None else {}
+        for key, flag in unchangeable.items():
+            if key in stored and stored[key] != attrs[key]:
+                raise StudyError(f"study '{name}' ran with {key} {stored[key]}, not {attrs[key]}: resume it with "
+                                 f"{flag} {stored[key]}, or start a new study with --study-name")
     study = optuna.create_study(
         study_name=name,
         storage=storage,

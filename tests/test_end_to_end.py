@@ -25,7 +25,8 @@ def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_mod
     storage = f"sqlite:///{tmp_path / 'e2e.db'}"
     common = ["--space", "smoke", "--model", str(tiny_model_dir), "--data", str(qa_file), "--storage", storage,
               "--study-name", "e2e", "--no-progress", "--set", "training.learning_rate=0.01"]
-    out = cli("study.run", *common, "--trials", "6", "--set", "training.epochs=3", cwd=tmp_path).stdout
+    out = cli("study.run", *common, "--trials", "6", "--set", "training.epochs=3", "--checks-per-epoch", "2",
+              cwd=tmp_path).stdout
     assert out.count("trial ") >= 6 and "Pareto front" in out
     study = optuna.load_study(study_name="e2e", storage=storage)
     assert study.metric_names == ["rougeL", "bertscore_f1", "train_seconds"]
@@ -34,10 +35,17 @@ def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_mod
     assert len(twin.trials) == 6
     for t, shadow in zip(study.trials, twin.trials):
         assert shadow.user_attrs["trial_number"] == t.number and shadow.state == t.state
-        assert shadow.intermediate_values, "every trial reports its pruning metric per epoch"
+        assert shadow.intermediate_values, "every trial reports its pruning metric at every check"
         assert {"config", "metrics", "history", "samples", "answers"} <= set(t.user_attrs)
+        if t.state.name == "COMPLETE":  # two checks an epoch: steps 1-6, epochs 0.5 to 3
+            assert sorted(shadow.intermediate_values) == [1, 2, 3, 4, 5, 6]
+            assert [h["epoch"] for h in t.user_attrs["history"]] == [0.5, 1, 1.5, 2, 2.5, 3]
+    assert study.user_attrs["checks_per_epoch"] == 2
 
-    cli("study.run", *common, "--trials", "1", "--set", "training.epochs=3", cwd=tmp_path)
+    refused = subprocess.run([sys.executable, "-m", "study.run", *common, "--trials", "1"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "resume it with --checks-per-epoch 2" in refused.stderr
+    cli("study.run", *common, "--trials", "1", "--set", "training.epochs=3", "--checks-per-epoch", "2", cwd=tmp_path)
     assert len(optuna.load_study(study_name="e2e", storage=storage).trials) == 7  # resumed, not restarted
 
     cli("study.export", "--study-name", "e2e", "--storage", storage, "--out", "best.yaml", cwd=tmp_path)

@@ -111,3 +111,14 @@ def test_counted_trials_replace_a_dead_workers_trial_by_its_retry():
     study.add_trial(optuna.create_trial(state=TrialState.FAIL))  # trial 4: its worker died
     study.add_trial(optuna.create_trial(state=TrialState.WAITING, system_attrs={"failed_trial": 4, "retry_history": [4]}))
     assert counted_trials(study) == 4  # the waiting retry does not count yet, and trial 4 no longer
+
+
+def test_a_resumed_study_keeps_its_checks_per_epoch(tmp_path):
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}")
+    sampler = optuna.samplers.RandomSampler()
+    keep = {"checks_per_epoch": "--checks-per-epoch"}
+    create_or_resume(storage, "s", OBJECTIVES, sampler, attrs={"checks_per_epoch": 2}, unchangeable=keep)
+    create_or_resume(storage, "s", OBJECTIVES, sampler, attrs={"checks_per_epoch": 2}, unchangeable=keep)
+    with pytest.raises(StudyError, match="resume it with --checks-per-epoch 2"):
+        create_or_resume(storage, "s", OBJECTIVES, sampler, attrs={"checks_per_epoch": 1}, unchangeable=keep)
+    assert optuna.load_study(study_name="s", storage=storage).user_attrs["checks_per_epoch"] == 2

@@ -5,6 +5,7 @@
     python -m benchmarks.pruning --sampler random  # same configurations in both arms
     python -m benchmarks.pruning --pruner hyperband  # another of the study's pruners
     python -m benchmarks.pruning --checks-per-epoch 1  # the pruner decides after whole epochs only
+    python -m benchmarks.pruning --train-examples 12   # longer epochs: training outweighs fixed costs
 
 Both arms run the project's own study loop (``study.loop.StudyRunner``, in-memory storage)
 over the default search space with short trials fixed on top of it (a few training pairs,
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sampler", default="tpe", choices=["tpe", "random"], help="sampler of both arms (default tpe)")
     p.add_argument("--seed", type=int, default=0, help="sampler seed of both arms (default 0)")
     p.add_argument("--checks-per-epoch", type=int, default=2, help="pruning checks an epoch (default 2)")
+    p.add_argument("--train-examples", type=int,
+                   help="training pairs, 2 a step (default 4; quick 2): more make training a larger share of a trial")
     p.add_argument("--arm", choices=["pruned", "unpruned"], help=argparse.SUPPRESS)
     p.add_argument("--pruner", default="median", choices=["median", "successive_halving", "hyperband"],
                    help="pruner of the pruned arm (default median)")
@@ -146,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     common.apply_threads(args.threads)
     n_trials = args.trials or (8 if args.quick else 30)
     train, val, new_tokens, max_len = (2, 2, 4, 96) if args.quick else (4, 4, 12, 128)
+    train = args.train_examples or train
     space = make_space(train, val, new_tokens, max_len)
 
     if args.arm:  # one arm, in a process of its own started below: its figures as one JSON line

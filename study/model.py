@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -319,8 +320,6 @@ def release_memory() -> None:
     of :func:`adapter_folded_in`) for reuse, and resident memory wanders by hundreds of MiB
     from trial to trial; with it, the process holds what it uses (benchmarks/memory).
     """
-    import ctypes
-    import ctypes.util
     import gc
     import sys
 
@@ -328,9 +327,20 @@ def release_memory() -> None:
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
         torch.cuda.empty_cache()
-    libc = ctypes.util.find_library("c")
-    if libc and sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(libc).malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
-            pass
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, looked up once (``find_library`` runs ``ldconfig``); None elsewhere."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    libc = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    try:
+        return ctypes.CDLL(libc).malloc_trim if libc else None
+    except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+        return None

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 import objectives
 from study.config import DecodingConfig
 from study.data import IGNORE_INDEX
-from study.model import adapter_folded_in, answer_logits
+from study.model import adapter_folded_in, answer_logits, prefix_cache
 
 
 @dataclass
@@ -116,12 +116,8 @@ def generate_answers(
                 ids, mask, prefix = prompt_batch([prompts[i] for i in rows], tokenizer.pad_token_id,
                                                  share_prefix=decoding.num_beams == 1)
                 ids, mask = ids.to(device), mask.to(device)
-                if prefix:  # the rows' common start runs once; its cache is repeated for every row
-                    cache = model(input_ids=ids[:1, :prefix], use_cache=True, logits_to_keep=1).cache
-                    cache.batch_repeat_interleave(len(rows))
-                    kwargs["cache"] = cache
-                output = model.generate(input_ids=ids, attention_mask=mask, use_cache=True, **kwargs)
-                kwargs.pop("cache", None)
+                shared = {"cache": prefix_cache(model, ids, prefix)} if prefix else {}  # the common start, once
+                output = model.generate(input_ids=ids, attention_mask=mask, use_cache=True, **shared, **kwargs)
                 new_tokens = output[:, ids.shape[1] :]
                 for i, text in zip(rows, tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
                     answers[i] = text.strip()

@@ -269,6 +269,13 @@ def shared_prefix_length(input_ids: Any, attention_mask: Any, limit: int) -> int
     return min(int(same.long().cumprod(0).sum()), limit)
 
 
+def prefix_cache(model: Any, input_ids: Any, prefix: int) -> Any:
+    """Key/value cache of the first ``prefix`` tokens of row 0, computed once and repeated for every row."""
+    cache = model(input_ids=input_ids[:1, :prefix], use_cache=True, logits_to_keep=1).cache
+    cache.batch_repeat_interleave(len(input_ids))
+    return cache
+
+
 def answer_logits(
     model: Any, input_ids: Any, attention_mask: Any, labels: Any, share_prefix: bool = True
 ) -> tuple[Any, Any, Any]:
@@ -301,12 +308,10 @@ def answer_logits(
     if prefix < MIN_SHARED_PREFIX:
         logits = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=positions).logits
     else:
-        cache = model(input_ids=input_ids[:1, :prefix], use_cache=True, logits_to_keep=1).cache
-        cache.batch_repeat_interleave(len(input_ids))
         logits = model(
             input_ids=input_ids[:, prefix:],
             attention_mask=attention_mask,  # [B, T]: prefix and suffix
-            cache=cache,
+            cache=prefix_cache(model, input_ids, prefix),
             use_cache=False,
             logits_to_keep=positions[:, prefix:],
         ).logits

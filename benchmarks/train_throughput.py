@@ -6,12 +6,14 @@
 Both sides train the same LoRA adapter (same seed, rank 16 on all linear layers) of the
 default SmolLM2-135M model on the same batches of the pre-tokenised training split:
 
-- project: ``study.training.build_trainer`` (TRL's ``SFTTrainer`` with the project's CPU
-  loss: the vocabulary head only at positions that predict an answer token, the rows'
-  common start computed once: ``study.model.answer_logits``) and
+- project: ``study.model.attach_adapter`` (on the CPU its LoRA dropout draws 16 random bits
+  an element: ``study.lora_dropout``), ``study.training.build_trainer`` (TRL's ``SFTTrainer``
+  with the project's CPU loss: the vocabulary head only at positions that predict an answer
+  token, the rows' common start computed once: ``study.model.answer_logits``) and
   ``trainer.train()``; its data collator is wrapped to record the batches it trains on;
-- hand loop: those recorded batches, ``torch.optim.AdamW``, linear learning-rate decay,
-  gradient clipping at 1.0, ``model(**batch).loss.backward()`` (logits at every position); no Trainer;
+- hand loop: those recorded batches through a plain PEFT model (``peft.get_peft_model``, its
+  ``nn.Dropout``), ``torch.optim.AdamW``, linear learning-rate decay, gradient clipping at
+  1.0, ``model(**batch).loss.backward()`` (logits at every position); no Trainer;
 - a third arm, the same SFT trainer with ``transformers.Trainer.compute_loss`` (the model's own
   cross-entropy, logits at every position): what the project's loss saves inside one trainer.
 
@@ -140,12 +142,14 @@ def run_trainer(bench: Any, cfg: Any, dataset: Any, plain_loss: bool = False) ->
 
 def run_hand_loop(bench: Any, cfg: Any, batches: list[dict[str, Any]]) -> dict[str, float]:
     """The same batches through a plain PEFT loop: AdamW, linear decay, clipping, no Trainer."""
+    import peft
     import torch
 
-    from study.model import attach_adapter, detach_adapter
+    from study.model import detach_adapter, peft_lora_config
 
     t_cfg = cfg.training
-    peft_model = attach_adapter(bench.base, cfg.lora, seed=t_cfg.seed)
+    torch.manual_seed(t_cfg.seed)
+    peft_model = peft.get_peft_model(bench.base.model, peft_lora_config(cfg.lora))  # plain PEFT, its nn.Dropout
     step_seconds, total = 0.0, 0.0
     try:
         with common.timed() as t:

@@ -201,8 +201,12 @@ def attach_adapter(base: BaseModel, cfg: LoraConfig, seed: int) -> Any:
     import peft
     import torch
 
+    from study.lora_dropout import use_mask_dropout
+
     torch.manual_seed(seed)  # the adapter's A matrices are drawn from the global generator
     model = peft.get_peft_model(base.model, peft_lora_config(cfg))
+    if base.device == "cpu":
+        use_mask_dropout(model)  # torch's per-element Bernoulli draws are slow on the CPU
     return model
 
 

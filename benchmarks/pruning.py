@@ -6,10 +6,12 @@
     python -m benchmarks.pruning --pruner hyperband  # another of the study's pruners
     python -m benchmarks.pruning --checks-per-epoch 1  # the pruner decides after whole epochs only
     python -m benchmarks.pruning --train-examples 12   # longer epochs: training outweighs fixed costs
+    python -m benchmarks.pruning --default-trials      # the default study's own trials (~50 min)
 
 Both arms run the project's own study loop (``study.loop.StudyRunner``, in-memory storage)
 over the default search space with short trials fixed on top of it (a few training pairs,
-1 to 3 epochs, short answers), one objective ``eval_loss:min`` and pruning metric
+1 to 3 epochs, short answers; ``--default-trials``: the space as it is, 32 training pairs
+and 16 validation questions), one objective ``eval_loss:min`` and pruning metric
 ``eval_loss``: the same seeded study once with ``--pruner median`` and once with
 ``--pruner none``. The pruned arm checks ``eval_loss`` twice an epoch (``study.checks_per_epoch``,
 ``--checks-per-epoch``). Reports the total trial-seconds of each, the share of compute saved
@@ -141,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checks-per-epoch", type=int, default=2, help="pruning checks an epoch (default 2)")
     p.add_argument("--train-examples", type=int,
                    help="training pairs, 2 a step (default 4; quick 2): more make training a larger share of a trial")
+    p.add_argument("--default-trials", action="store_true",
+                   help="the default space's trials as they are (32 pairs, 16 questions), nothing fixed on top")
     p.add_argument("--arm", choices=["pruned", "unpruned"], help=argparse.SUPPRESS)
     p.add_argument("--pruner", default="median", choices=["median", "successive_halving", "hyperband"],
                    help="pruner of the pruned arm (default median)")
@@ -150,7 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     n_trials = args.trials or (8 if args.quick else 30)
     train, val, new_tokens, max_len = (2, 2, 4, 96) if args.quick else (4, 4, 12, 128)
     train = args.train_examples or train
-    space = make_space(train, val, new_tokens, max_len)
+    if args.default_trials:
+        from search_spaces import load_space
+
+        space = load_space("default")
+        train, val = space.fixed["data.max_train_examples"], space.fixed["data.max_val_examples"]
+    else:
+        space = make_space(train, val, new_tokens, max_len)
 
     if args.arm:  # one arm, in a process of its own started below: its figures as one JSON line
         pruner, checks = (args.pruner, args.checks_per_epoch) if args.arm == "pruned" else ("none", 1)
@@ -229,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         "configurations differ between the arms after the sampler's random start-up (TPE learns from each arm's "
         "history); --sampler random keeps them identical",
     ]
-    common.report(NAME, "quick" if args.quick else "default", f"{args.pruner} pruner vs no pruning, same seeded study",
+    mode = "quick" if args.quick else "default-trials" if args.default_trials else "default"
+    common.report(NAME, mode, f"{args.pruner} pruner vs no pruning, same seeded study",
                   body, figures, notes)
     return 0
 

@@ -24,10 +24,10 @@ from study.config import StudySettings, TrialConfig
 from study.data import Splits
 from study.errors import DivergedError, StudyError
 from study.model import release_memory
-from study.pruning import TrialPruning, pruning_study
+from study.pruning import PRUNING_SUFFIX, TrialPruning, pruning_study
 from study.records import record_config, record_result
 from study.recovery import Heartbeat, fail_stale_trials
-from study.storage import counted_trials, create_or_resume, redact
+from study.storage import counted_trials, create_or_resume, existing_study, redact
 
 # (config, pruning monitor or None) -> study.trial.TrialResult; tests pass stubs.
 TrialFn = Callable[[TrialConfig, "TrialPruning | None"], Any]
@@ -56,6 +56,9 @@ class StudyRunner:
 
     def open(self) -> optuna.Study:
         """Create the study and its pruning twin, or load them to resume; loads no model."""
+        keep = {"checks_per_epoch": "--checks-per-epoch"}  # the pruner's steps only compare when all check as often
+        if existing_study(self.storage, self.study_name + PRUNING_SUFFIX) is not None:
+            keep["pruning_metric"] = "--pruning-metric"  # its twin holds values of that metric
         self.study = create_or_resume(
             self.storage,
             self.study_name,
@@ -71,7 +74,7 @@ class StudyRunner:
                 "n_val": len(self.splits.val),
                 "n_test": len(self.splits.test),
             },
-            unchangeable={"checks_per_epoch": "--checks-per-epoch"},
+            unchangeable=keep,
         )
         self.pruning = None
         if self.settings.pruner != "none":

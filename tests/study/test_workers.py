@@ -20,6 +20,7 @@ from objectives import parse_objectives
 from search_spaces import load_space
 from study.config import DataConfig
 from study.data import load_splits
+from study.errors import StudyError
 from study.loop import StudyRunner, TooManyFailures
 from study.pruning import TrialPruning
 from study.recovery import Heartbeat, fail_stale_trials
@@ -198,3 +199,25 @@ def test_run_defaults_match_the_modules_that_use_them():
 
     assert study.run.MAX_CONSECUTIVE_FAILURES == study.loop.MAX_CONSECUTIVE_FAILURES
     assert study.run.HEARTBEAT_SECONDS == study.storage.HEARTBEAT_SECONDS
+
+
+def test_a_resumed_study_keeps_the_metric_its_pruner_compares(rdb_url, qa_file):
+    make_runner(rdb_url, qa_file, ok).run(2)  # prunes on eval_loss: its twin holds eval_loss values
+    resumed = make_runner(rdb_url, qa_file, ok)
+    resumed.settings = dataclasses.replace(resumed.settings, pruning_metric="rougeL")
+    with pytest.raises(StudyError, match="ran with pruning_metric eval_loss, not rougeL: resume it with "
+                                         "--pruning-metric eval_loss"):
+        resumed.run(1)
+    runner = make_runner(rdb_url, qa_file, ok)  # as it was: it goes on, nothing was lost
+    runner.run(1)
+    assert states(runner.study) == ["COMPLETE"] * 3 and runner.study.user_attrs["pruning_metric"] == "eval_loss"
+
+
+def test_a_study_that_never_pruned_may_start_pruning_on_another_metric(rdb_url, qa_file):
+    first = make_runner(rdb_url, qa_file, ok)
+    first.settings = dataclasses.replace(first.settings, pruner="none")
+    first.run(1)
+    runner = make_runner(rdb_url, qa_file, ok)
+    runner.settings = dataclasses.replace(runner.settings, pruning_metric="rougeL")
+    runner.run(1)
+    assert states(runner.study) == ["COMPLETE"] * 2 and runner.study.user_attrs["pruning_metric"] == "rougeL"

@@ -204,8 +204,9 @@ def create_or_resume(
     """Create the study (with named metrics) or load it again for resuming.
 
     ``unchangeable`` maps attributes that a resumed study must keep to the flag that sets
-    them (the pruner's steps only compare when every trial checks as often); a different
-    value stops with a line that says what to pass. Safe when several workers start at
+    them (what makes the values its trials already hold comparable with new ones: the
+    pruner's checks per epoch, its metric); a different value stops with a line that says
+    what to pass. Safe when several workers start at
     once: one creates the study, the others load it.
     """
     check_compatible(storage, name, objectives)

@@ -40,6 +40,17 @@ class Splits:
     test: tuple[QAPair, ...]
     source: str
 
+    def fingerprint(self) -> str:
+        """A short hash of every pair in its split: equal exactly when trials train and score on the same text."""
+        import hashlib
+
+        parts = {name: [[p.question, p.answer, p.context] for p in pairs]
+                 for name, pairs in (("train", self.train), ("val", self.val), ("test", self.test))}
+        return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:16]
+
+    def counts(self) -> str:
+        return f"{len(self.train)}/{len(self.val)}/{len(self.test)}"
+
 
 def read_jsonl(path: Path) -> list[QAPair]:
     """Read QA pairs; a bad line stops with the file and line number in the message."""

@@ -57,6 +57,9 @@ class StudyRunner:
     def open(self) -> optuna.Study:
         """Create the study and its pruning twin, or load them to resume; loads no model."""
         keep = {"checks_per_epoch": "--checks-per-epoch"}  # the pruner's steps only compare when all check as often
+        summary = existing_study(self.storage, self.study_name)
+        if summary is not None:
+            check_same_data(self.study_name, summary.user_attrs, self.splits)
         if existing_study(self.storage, self.study_name + PRUNING_SUFFIX) is not None:
             keep["pruning_metric"] = "--pruning-metric"  # its twin holds values of that metric
         self.study = create_or_resume(
@@ -70,6 +73,7 @@ class StudyRunner:
                 "pruning_metric": self.settings.pruning_metric,
                 "checks_per_epoch": self.settings.checks_per_epoch,
                 "data_source": self.splits.source,
+                "data_fingerprint": self.splits.fingerprint(),
                 "n_train": len(self.splits.train),
                 "n_val": len(self.splits.val),
                 "n_test": len(self.splits.test),
@@ -243,3 +247,23 @@ def _retry_note(trial: optuna.Trial) -> str:
 
 def _diverged(exc: BaseException) -> bool:
     return isinstance(exc, DivergedError)
+
+
+def check_same_data(study_name: str, stored: dict[str, Any], splits: Splits) -> None:
+    """Refuse to resume a study on other pairs than it began with: their scores would not compare.
+
+    Studies recorded before the fingerprint existed are resumed as they are.
+    """
+    before = stored.get("data_fingerprint")
+    if before is None or before == splits.fingerprint():
+        return
+    counts, now = "/".join(str(stored.get(k, "?")) for k in ("n_train", "n_val", "n_test")), splits.counts()
+    if counts != now:
+        change = f"{stored.get('data_source', '?')} gave {counts} train/val/test pairs, {splits.source} gives {now}"
+    else:
+        change = f"{splits.source} gives the same number of train/val/test pairs ({now}) with other text"
+    raise StudyError(
+        f"study '{study_name}' began on other data ({change}), so the scores of its trials would not compare "
+        "with new ones: restore the data and the data settings it ran with (data.path, split_seed, val_fraction, "
+        "test_fraction, max_train_examples, max_val_examples), or start a new study with --study-name"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import optuna
 import pytest
@@ -189,3 +190,33 @@ def test_a_line_that_is_a_string_is_refused(capsys, storage, tmp_path):
     data.write_text('"just a string"\n')
     code, err = run_cli(["--space", "smoke", "--storage", storage, "--data", str(data)], capsys)
     assert code == 2 and "s.jsonl:1: expected an object" in err[0]
+
+
+def finishing(cfg, monitor):
+    metrics = {"rougeL": 0.5, "bertscore_f1": 0.5, "train_seconds": 1.0, "eval_loss": 1.0}
+    return SimpleNamespace(metrics=metrics, history=[metrics], predictions=[], pruned_at=None)
+
+
+def test_a_study_resumed_on_changed_data_is_refused_and_goes_on_once_restored(capsys, monkeypatch, storage,
+                                                                               fake_model_dir, qa_file):
+    stub_trials(monkeypatch, finishing)
+    command = ["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
+               "--no-progress", "--trials", "1"]
+    assert main(command) == 0
+    original = qa_file.read_text()
+    qa_file.write_text(original.replace(" parts.", " chambers."))  # the answers edited
+    capsys.readouterr()
+    code = main(command)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith("error: study 'smoke' began on other data") and "the same number of" in err[0]
+    assert "or start a new study with --study-name" in err[0]
+    assert len(optuna.load_study(study_name="smoke", storage=storage).trials) == 1  # nothing was run or lost
+
+    qa_file.write_text(original + original.replace("fact number", "detail number"))  # more pairs: the counts differ
+    assert main(command) == 2
+    assert "qa.jsonl gave 6/2/2 train/val/test pairs" in capsys.readouterr().err
+
+    qa_file.write_text(original)
+    assert main(command) == 0
+    assert len(optuna.load_study(study_name="smoke", storage=storage).trials) == 2

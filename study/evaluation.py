@@ -98,12 +98,60 @@ def generate_answers(
     on_batch: Callable[[int], None] | None = None,
 ) -> list[str]:
     """Answer every prompt (token ids ending in the assistant header); returns decoded answers in order."""
+    return _answer(model, tokenizer, prompts, None, decoding, seed, on_batch)[0]
+
+
+def answers_and_logprobs(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Sequence[int]],
+    examples: Sequence[dict[str, list[int]]],
+    decoding: DecodingConfig,
+    seed: int = 0,
+) -> tuple[list[str], list[tuple[float, int]]]:
+    """Answers to ``prompts`` and, per example, its answer's log-probability and token count.
+
+    ``examples[i]`` is prompt ``i`` with its reference answer (``input_ids``/``labels``, as
+    :func:`study.data.encode_example` makes them). One forward pass per batch does both
+    jobs: it scores the reference answers (teacher forcing) and leaves the key/value cache
+    of the prompts, from which generation starts instead of encoding them again. The answers
+    are those of :func:`generate_answers` up to rounding. With beam search, or where an
+    example does not start with its prompt (cut by ``max_seq_length``), the two run apart.
+    """
+    if decoding.num_beams > 1 or not all(_extends(p, e) for p, e in zip(prompts, examples, strict=True)):
+        answers = generate_answers(model, tokenizer, prompts, decoding, seed)
+        return answers, label_logprobs(model, examples, tokenizer.pad_token_id)
+    answers, scored = _answer(model, tokenizer, prompts, examples, decoding, seed, None)
+    return answers, scored
+
+
+def mean_loss(scored: Sequence[tuple[float, int]]) -> float:
+    """Mean cross-entropy per answer token from per-example (log-probability, token count) pairs."""
+    return -sum(s for s, _ in scored) / max(sum(n for _, n in scored), 1)
+
+
+def _extends(prompt: Sequence[int], example: dict[str, list[int]]) -> bool:
+    n = len(prompt)
+    return list(example["input_ids"][:n]) == list(prompt) and all(t == IGNORE_INDEX for t in example["labels"][:n])
+
+
+def _answer(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Sequence[int]],
+    examples: Sequence[dict[str, list[int]]] | None,
+    decoding: DecodingConfig,
+    seed: int,
+    on_batch: Callable[[int], None] | None,
+) -> tuple[list[str], list[tuple[float, int]]]:
+    """Generation, batch by batch; with ``examples`` each batch's prompts are encoded by scoring them."""
     import torch
 
     device = next(model.parameters()).device
     kwargs = generation_kwargs(decoding, tokenizer)
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     answers: list[str] = [""] * len(prompts)
+    scored: list[tuple[float, int]] = [(0.0, 0)] * (len(prompts) if examples is not None else 0)
     was_training = model.training
     model.eval()
     generator_state = torch.random.get_rng_state()
@@ -116,7 +164,14 @@ def generate_answers(
                 ids, mask, prefix = prompt_batch([prompts[i] for i in rows], tokenizer.pad_token_id,
                                                  share_prefix=decoding.num_beams == 1)
                 ids, mask = ids.to(device), mask.to(device)
-                shared = {"cache": prefix_cache(model, ids, prefix)} if prefix else {}  # the common start, once
+                if examples is not None:
+                    cache, batch_scores = _score_prompt_batch(model, ids, mask, [examples[i] for i in rows],
+                                                              tokenizer.pad_token_id)
+                    for i, score in zip(rows, batch_scores):
+                        scored[i] = score
+                    shared = {"cache": cache}
+                else:
+                    shared = {"cache": prefix_cache(model, ids, prefix)} if prefix else {}  # the common start, once
                 output = model.generate(input_ids=ids, attention_mask=mask, use_cache=True, **shared, **kwargs)
                 new_tokens = output[:, ids.shape[1] :]
                 for i, text in zip(rows, tokenizer.batch_decode(new_tokens, skip_special_tokens=True)):
@@ -126,7 +181,47 @@ def generate_answers(
     finally:
         torch.random.set_rng_state(generator_state)
         model.train(was_training)
-    return answers
+    return answers, scored
+
+
+def _score_prompt_batch(
+    model: Any, ids: Any, mask: Any, examples: Sequence[dict[str, list[int]]], pad_token_id: int
+) -> tuple[Any, list[tuple[float, int]]]:
+    """Score the examples' answers laid out after the prompt batch; return the prompts' cache and the scores.
+
+    The rows are ``[prefix][pad...][question][answer][pad...]``: the prompt batch of
+    :func:`prompt_batch` with each reference answer appended, positions from the attention
+    mask, so the cache of the first ``width`` columns is the prompt batch's own. It is
+    returned less its last column: generation computes the last prompt token itself.
+    """
+    import torch
+
+    width = ids.shape[1]
+    tails = [e["input_ids"][int(n) :] for e, n in zip(examples, mask.sum(dim=1).tolist())]
+    tail_labels = [e["labels"][int(n) :] for e, n in zip(examples, mask.sum(dim=1).tolist())]
+    longest = max(len(t) for t in tails)
+    extra_ids = torch.full((len(tails), longest), pad_token_id, dtype=torch.long)
+    extra_mask = torch.zeros_like(extra_ids)
+    labels = torch.full((len(tails), width + longest), IGNORE_INDEX, dtype=torch.long)
+    for row, (tail, tail_label) in enumerate(zip(tails, tail_labels)):
+        extra_ids[row, : len(tail)], extra_mask[row, : len(tail)] = torch.tensor(tail, dtype=torch.long), 1
+        labels[row, width : width + len(tail)] = torch.tensor(tail_label, dtype=torch.long)
+    full_ids = torch.cat([ids, extra_ids.to(ids.device)], dim=1)
+    full_mask = torch.cat([mask, extra_mask.to(mask.device)], dim=1)
+    positions = (full_mask.cumsum(dim=1) - 1).clamp(min=0)
+    out = answer_logits(model, full_ids, full_mask, labels.to(ids.device), position_ids=positions, keep_cache=True)
+    out.cache.crop(-(full_ids.shape[1] - width + 1))
+    return out.cache, _row_sums(out, len(tails))
+
+
+def _row_sums(out: Any, n_rows: int) -> list[tuple[float, int]]:
+    """Per row: the summed log-probability of its labelled tokens and their count."""
+    import torch
+
+    picked = torch.log_softmax(out.logits, dim=-1).gather(-1, out.targets.unsqueeze(-1)).squeeze(-1)
+    sums = torch.zeros(n_rows, dtype=picked.dtype, device=picked.device).index_add_(0, out.rows, picked)
+    counts = torch.bincount(out.rows, minlength=n_rows)
+    return [(float(s), int(n)) for s, n in zip(sums.tolist(), counts.tolist())]
 
 
 def label_logprobs(
@@ -156,12 +251,9 @@ def label_logprobs(
                     ids[row, :n] = torch.tensor(e["input_ids"])
                     labels[row, :n] = torch.tensor(e["labels"])
                     mask[row, :n] = 1
-                logits, targets, rows = answer_logits(model, ids.to(device), mask.to(device), labels.to(device))
-                picked = torch.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-                sums = torch.zeros(len(chunk), dtype=picked.dtype, device=device).index_add_(0, rows, picked)
-                counts = torch.bincount(rows, minlength=len(chunk))
-                for i, s, n in zip(order[start : start + batch_size], sums.tolist(), counts.tolist()):
-                    out[i] = (float(s), int(n))
+                scores = _row_sums(answer_logits(model, ids.to(device), mask.to(device), labels.to(device)), len(chunk))
+                for i, score in zip(order[start : start + batch_size], scores):
+                    out[i] = score
     finally:
         model.train(was_training)
     return out
@@ -169,8 +261,7 @@ def label_logprobs(
 
 def answer_loss(model: Any, examples: Sequence[dict[str, list[int]]], pad_token_id: int, batch_size: int = 16) -> float:
     """Mean cross-entropy per answer token over ``examples`` with ``input_ids``/``labels``."""
-    scored = label_logprobs(model, examples, pad_token_id, batch_size)
-    return -sum(s for s, _ in scored) / max(sum(n for _, n in scored), 1)
+    return mean_loss(label_logprobs(model, examples, pad_token_id, batch_size))
 
 
 def score_answers(
@@ -206,8 +297,8 @@ def evaluate_model(
 ) -> Evaluation:
     """Generate, score and measure the answer loss of one model on one split."""
     start = time.perf_counter()
-    predictions = generate_answers(model, tokenizer, prompts, decoding, seed=seed)
+    predictions, scored = answers_and_logprobs(model, tokenizer, prompts, examples, decoding, seed=seed)
     result = score_answers(predictions, references, bertscorer)
-    result.metrics["eval_loss"] = answer_loss(model, examples, tokenizer.pad_token_id)
+    result.metrics["eval_loss"] = mean_loss(scored)
     result.metrics["eval_seconds"] = time.perf_counter() - start
     return result

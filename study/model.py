@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from study.config import DEFAULT_MODEL, LoraConfig, ModelConfig
 from study.errors import StudyError
@@ -280,9 +280,22 @@ def prefix_cache(model: Any, input_ids: Any, prefix: int) -> Any:
     return cache
 
 
+class AnswerLogits(NamedTuple):
+    logits: Any  # [n, vocab] fp32: one row per labelled token
+    targets: Any  # [n]: the labelled token ids
+    rows: Any  # [n]: the batch row of each
+    cache: Any = None  # the key/value cache of every position, with ``keep_cache``
+
+
 def answer_logits(
-    model: Any, input_ids: Any, attention_mask: Any, labels: Any, share_prefix: bool = True
-) -> tuple[Any, Any, Any]:
+    model: Any,
+    input_ids: Any,
+    attention_mask: Any,
+    labels: Any,
+    share_prefix: bool = True,
+    position_ids: Any = None,
+    keep_cache: bool = False,
+) -> AnswerLogits:
     """Logits only at the positions that predict a labelled token, those tokens, and their rows.
 
     Two savings, both exact up to rounding:
@@ -296,7 +309,9 @@ def answer_logits(
       gradients flow back through the shared cache). With LoRA dropout the prefix's
       dropout mask is then shared by the rows of a batch.
 
-    Returns fp32 logits ``[n, vocab]``, the ``n`` target ids and the batch row of each.
+    ``position_ids`` are needed where rows are padded before their last token (positions
+    then come from the attention mask); ``keep_cache`` also returns the key/value cache of
+    the whole batch, which generation can start from.
     """
     import torch.nn.functional as F
 
@@ -310,16 +325,16 @@ def answer_logits(
         first = int(positions.any(dim=0).nonzero()[0])  # the prefix must end before the first logit
         prefix = shared_prefix_length(input_ids, attention_mask, first)
     if prefix < MIN_SHARED_PREFIX:
-        logits = model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=positions).logits
-    else:
-        logits = model(
-            input_ids=input_ids[:, prefix:],
-            attention_mask=attention_mask,  # [B, T]: prefix and suffix
-            cache=prefix_cache(model, input_ids, prefix),
-            use_cache=False,
-            logits_to_keep=positions[:, prefix:],
-        ).logits
-    return logits.float(), targets[keep], keep.nonzero()[:, 0]
+        prefix = 0
+    output = model(
+        input_ids=input_ids[:, prefix:],
+        attention_mask=attention_mask,  # [B, T]: prefix and suffix
+        position_ids=None if position_ids is None else position_ids[:, prefix:],
+        cache=prefix_cache(model, input_ids, prefix) if prefix else None,
+        use_cache=keep_cache,
+        logits_to_keep=positions[:, prefix:],
+    )
+    return AnswerLogits(output.logits.float(), targets[keep], keep.nonzero()[:, 0], output.cache if keep_cache else None)
 
 
 def release_memory() -> None:

@@ -36,8 +36,8 @@ class StudySFTTrainer(SFTTrainer):
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         import torch.nn.functional as F
 
-        logits, targets, _ = answer_logits(model, inputs["input_ids"], inputs.get("attention_mask"), inputs["labels"],
-                                           share_prefix=not self.args.gradient_checkpointing)
+        logits, targets, _, _ = answer_logits(model, inputs["input_ids"], inputs.get("attention_mask"),
+                                              inputs["labels"], share_prefix=not self.args.gradient_checkpointing)
         loss = F.cross_entropy(logits, targets, reduction="sum")
         # With num_items_in_batch the Trainer treats the loss as already scaled for gradient accumulation.
         return loss / (num_items_in_batch if num_items_in_batch is not None else max(len(targets), 1))

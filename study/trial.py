@@ -18,7 +18,7 @@ import objectives
 from study.config import TrialConfig
 from study.data import QAPair, Splits, TokenCache, load_splits
 from study.errors import DivergedError
-from study.evaluation import Evaluation, answer_loss, evaluate_model, generate_answers, score_answers
+from study.evaluation import Evaluation, answer_loss, answers_and_logprobs, evaluate_model, mean_loss, score_answers
 from study.model import BaseModel, attach_adapter, detach_adapter, load_base_model, release_memory
 from study.training import EvalHook, build_trainer
 
@@ -191,11 +191,14 @@ def _chunked_evaluation(
     tokenizer = bench.base.tokenizer
     size = math.ceil(len(val) / chunks)
     predictions: list[str] = []
+    scored: list[tuple[float, int]] = []
     bert_items: list[float] = []
     pruned_at = None
     for first in range(0, len(val), size):
-        answers = generate_answers(model, tokenizer, prompts[first : first + size], cfg.decoding, seed=cfg.training.seed)
+        answers, logprobs = answers_and_logprobs(model, tokenizer, prompts[first : first + size],
+                                                 examples[first : first + size], cfg.decoding, seed=cfg.training.seed)
         predictions += answers
+        scored += logprobs
         partial = score_answers(answers, [p.answer for p in val[first : first + size]], bench.bertscorer)
         bert_items += partial.per_item.get("bertscore_f1", [])
         if monitor and monitor.after_chunk(first, partial) and first + size < len(val):
@@ -208,7 +211,7 @@ def _chunked_evaluation(
     if bert_items:
         evaluation.per_item["bertscore_f1"] = bert_items
         evaluation.metrics["bertscore_f1"] = sum(bert_items) / len(bert_items)
-    evaluation.metrics["eval_loss"] = answer_loss(model, examples[:n], tokenizer.pad_token_id)
+    evaluation.metrics["eval_loss"] = mean_loss(scored)
     evaluation.metrics["eval_seconds"] = time.perf_counter() - start
     return evaluation, pruned_at
 

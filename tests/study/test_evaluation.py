@@ -79,3 +79,53 @@ def test_prompt_batch_falls_back_to_left_padding(prompts, share):
 def test_shared_prefix_never_swallows_a_whole_prompt():
     ids, mask, shared = prompt_batch([[7] * 12, [7] * 12 + [3]], pad_token_id=0)
     assert shared == 11  # the shorter row keeps one token of its own to start generating from
+
+
+@pytest.fixture(scope="module")
+def adapted(tiny_model_dir):
+    """The tiny model with a LoRA adapter whose update is not zero (folded in while answering)."""
+    from study.config import LoraConfig, ModelConfig
+    from study.model import attach_adapter, detach_adapter, load_base_model
+
+    base = load_base_model(ModelConfig(name=str(tiny_model_dir), device="cpu"))
+    model = attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.0), seed=0)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.5)
+    pairs = [QAPair(f"What is fact {i} about {'the graft ' * (i % 3)}the heart?", f"Fact {i} is {'long ' * i}enough.")
+             for i in range(7)]
+    yield model, base.tokenizer, pairs
+    detach_adapter(model)
+
+
+def test_answering_from_the_scoring_pass_gives_the_same_answers_and_losses(adapted):
+    from study.config import DecodingConfig
+    from study.data import encode_prompt
+    from study.evaluation import answers_and_logprobs, generate_answers, mean_loss
+
+    model, tokenizer, pairs = adapted
+    prompts = [encode_prompt(tokenizer, p, "Be brief.") for p in pairs]
+    examples = [encode_example(tokenizer, p, "Be brief.", 128) for p in pairs]
+    decoding = DecodingConfig(max_new_tokens=10, batch_size=3)  # three batches, rows of unequal length
+    answers, scored = answers_and_logprobs(model, tokenizer, prompts, examples, decoding)
+    assert answers == generate_answers(model, tokenizer, prompts, decoding)
+    assert answers == generate_answers(model, tokenizer, prompts, DecodingConfig(max_new_tokens=10, batch_size=1))
+    assert len(set(answers)) > 1  # the answers differ by question: a wrong cache would show
+    expected = label_logprobs(model, examples, tokenizer.pad_token_id)
+    assert [n for _, n in scored] == [n for _, n in expected] and all(n > 0 for _, n in scored)
+    assert [s for s, _ in scored] == pytest.approx([s for s, _ in expected], rel=1e-4)
+    assert mean_loss(scored) == pytest.approx(answer_loss(model, examples, tokenizer.pad_token_id), rel=1e-4)
+
+
+def test_examples_cut_inside_their_prompt_are_scored_apart(adapted):
+    from study.config import DecodingConfig
+    from study.data import encode_prompt
+    from study.evaluation import answers_and_logprobs, generate_answers
+
+    model, tokenizer, pairs = adapted
+    prompts = [encode_prompt(tokenizer, p, "Be brief.") for p in pairs[:3]]
+    examples = [encode_example(tokenizer, p, "Be brief.", len(prompts[0]) - 2) for p in pairs[:3]]  # no answer left
+    decoding = DecodingConfig(max_new_tokens=6, batch_size=3)
+    answers, scored = answers_and_logprobs(model, tokenizer, prompts, examples, decoding)
+    assert answers == generate_answers(model, tokenizer, prompts, decoding)
+    assert scored == [(0.0, 0)] * 3

@@ -8,6 +8,11 @@ SmolLM2-135M model, once with ``DecodingConfig(batch_size=16)`` and once with
 ``batch_size=1``. Reports generated tokens per second of each (tokens up to and including the
 first stop token of each answer, counted from the token ids that ``generate`` returns), the
 speed-up (goal: at least 3x) and whether the answers are identical (they must be).
+
+Then a whole evaluation's model work, answers and eval loss, done as a trial does it
+(``answers_and_logprobs``: the eval-loss pass leaves the prompts' cache and generation starts
+from it) and apart (``generate_answers``, then ``label_logprobs``), batched, alternating
+twice, best of each: the seconds of each, their ratio and whether answers and loss agree.
 """
 
 from __future__ import annotations
@@ -65,6 +70,33 @@ def measure(bench: Any, prompts: list[list[int]], decoding: Any) -> dict[str, An
     }
 
 
+def measure_evaluation(bench: Any, prompts: list[list[int]], examples: list[Any], decoding: Any,
+                       rounds: int = 2) -> dict[str, Any]:
+    """Answers and eval loss from one pass and from two, alternating ``rounds`` times; best seconds of each."""
+    from study.evaluation import answers_and_logprobs, generate_answers, label_logprobs, mean_loss
+
+    model, tokenizer = bench.base.model, bench.base.tokenizer
+    seconds: dict[str, list[float]] = {"one_pass": [], "apart": []}
+    results: dict[str, Any] = {}
+    for _ in range(rounds):
+        with common.timed() as t:
+            results["one_pass"] = answers_and_logprobs(model, tokenizer, prompts, examples, decoding)
+        seconds["one_pass"].append(t.wall)
+        with common.timed() as t:
+            results["apart"] = (generate_answers(model, tokenizer, prompts, decoding),
+                                label_logprobs(model, examples, tokenizer.pad_token_id))
+        seconds["apart"].append(t.wall)
+    (answers, scored), (answers_apart, scored_apart) = results["one_pass"], results["apart"]
+    return {
+        "one_pass_seconds": min(seconds["one_pass"]),
+        "apart_seconds": min(seconds["apart"]),
+        "ratio": common.ratio(min(seconds["one_pass"]), min(seconds["apart"])),
+        "answers_identical": answers == answers_apart,
+        "eval_loss": mean_loss(scored),
+        "eval_loss_apart": mean_loss(scored_apart),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = common.parser(__doc__)
     p.add_argument("--questions", type=int, help="validation questions answered (default 16; quick 6)")
@@ -93,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     batched = measure(bench, prompts, DecodingConfig(batch_size=args.batch_size, **greedy))
     common.progress(f"{NAME}: one-at-a-time generation ...")
     single = measure(bench, prompts, DecodingConfig(batch_size=1, **greedy))
+    common.progress(f"{NAME}: answers and eval loss from one pass and apart (twice each) ...")
+    examples = bench.tokens.examples(bench.splits.val, cfg.data.system_prompt, cfg.data.max_seq_length)
+    evaluation = measure_evaluation(bench, prompts, examples, DecodingConfig(batch_size=args.batch_size, **greedy))
 
     differing = [i for i, (a, b) in enumerate(zip(batched["answers"], single["answers"])) if a != b]
     speedup = common.ratio(batched["tokens_per_s"], single["tokens_per_s"])
@@ -114,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         "generated_tokens": batched["tokens"],
         "generated_tokens_single": single["tokens"],
         "batched_token_slots": batched["token_slots"],
+        "evaluation_one_pass_seconds": evaluation["one_pass_seconds"],
+        "evaluation_apart_seconds": evaluation["apart_seconds"],
+        "evaluation_ratio": evaluation["ratio"],
+        "evaluation_answers_identical": evaluation["answers_identical"],
+        "evaluation_eval_loss": evaluation["eval_loss"],
+        "evaluation_eval_loss_apart": evaluation["eval_loss_apart"],
         "load_avg_before": load_before,
         "load_avg_after": common.load_avg(),
     }
@@ -122,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         ["one at a time", single["tokens"], single["token_slots"], single["seconds"], single["tokens_per_s"]],
     ]
     body = common.table(["generation", "answer tokens", "token slots", "seconds", "tokens/s"], rows)
-    body += f"\nspeed-up {speedup:.2f}x (goal >= {GOAL_SPEEDUP:g}x); answers identical: {not differing}"
+    body += f"\nspeed-up {speedup:.2f}x (goal >= {GOAL_SPEEDUP:g}x); answers identical: {not differing}\n\n"
+    body += common.table(
+        ["evaluation (answers + eval loss)", "seconds", "eval_loss"],
+        [["one pass (answers_and_logprobs)", evaluation["one_pass_seconds"], evaluation["eval_loss"]],
+         ["apart (generate_answers, label_logprobs)", evaluation["apart_seconds"], evaluation["eval_loss_apart"]]],
+    )
+    body += f"\none pass / apart {evaluation['ratio']:.3f}; answers identical: {evaluation['answers_identical']}"
     notes = [
         "answer tokens: new tokens up to and including each answer's first stop token; token slots: rows x "
         "decoding steps computed (a finished row keeps filling its slot until the batch's longest answer ends)",

@@ -115,3 +115,18 @@ def wait_for():
             time.sleep(every)
 
     return wait
+
+
+@pytest.fixture(scope="session")
+def draw_lora_b():
+    """Draws an adapter's LoRA B matrices, which start at zero, so that the adapter changes the model."""
+
+    def draw(model, std: float = 0.5):
+        import torch
+
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                torch.nn.init.normal_(p, std=std)
+        return model
+
+    return draw

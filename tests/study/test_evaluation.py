@@ -82,16 +82,13 @@ def test_shared_prefix_never_swallows_a_whole_prompt():
 
 
 @pytest.fixture(scope="module")
-def adapted(tiny_model_dir):
+def adapted(tiny_model_dir, draw_lora_b):
     """The tiny model with a LoRA adapter whose update is not zero (folded in while answering)."""
     from study.config import LoraConfig, ModelConfig
     from study.model import attach_adapter, detach_adapter, load_base_model
 
     base = load_base_model(ModelConfig(name=str(tiny_model_dir), device="cpu"))
-    model = attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.0), seed=0)
-    for name, p in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(p, std=0.5)
+    model = draw_lora_b(attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.0), seed=0))
     pairs = [QAPair(f"What is fact {i} about {'the graft ' * (i % 3)}the heart?", f"Fact {i} is {'long ' * i}enough.")
              for i in range(7)]
     yield model, base.tokenizer, pairs

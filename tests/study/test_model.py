@@ -15,13 +15,10 @@ from study.model import (
 )
 
 
-def test_folding_the_adapter_in_gives_the_same_answers_and_restores_every_weight_exactly(tiny_model_dir):
+def test_folding_the_adapter_in_gives_the_same_answers_and_restores_every_weight_exactly(tiny_model_dir, draw_lora_b):
     base = load_base_model(ModelConfig(name=str(tiny_model_dir), device="cpu"))
     before = {k: v.clone() for k, v in base.model.state_dict().items()}
-    model = attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.1), seed=0)
-    for name, p in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(p, std=0.5)
+    model = draw_lora_b(attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.1), seed=0))
     model.eval()
     prompts = [encode_prompt(base.tokenizer, QAPair(f"Question {i} about the heart?", "x"), "Be brief.") for i in range(3)]
     ids = torch.tensor([prompts[0]])
@@ -58,12 +55,9 @@ def test_shared_prefix_length_counts_common_attended_tokens_up_to_the_limit():
     assert shared_prefix_length(ids, mask, limit=10) == 1
 
 
-def test_answer_logits_with_a_shared_prefix_equal_the_plain_forward(tiny_model_dir):
+def test_answer_logits_with_a_shared_prefix_equal_the_plain_forward(tiny_model_dir, draw_lora_b):
     base = load_base_model(ModelConfig(name=str(tiny_model_dir), device="cpu"))
-    model = attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.0), seed=0)
-    for name, p in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(p, std=0.5)
+    model = draw_lora_b(attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.0), seed=0))
     rows = [list(range(200, 220)) + [300 + i] * (3 + i) for i in range(3)]  # 20 shared tokens, then 3-5 own
     width = max(map(len, rows)) + 2
     ids = torch.zeros((3, width), dtype=torch.long)

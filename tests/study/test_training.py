@@ -59,7 +59,8 @@ def test_a_check_that_says_stop_ends_training_without_an_epoch_end_check():
     assert hook.stopped_at == 3
 
 
-def test_cpu_loss_with_answer_only_logits_equals_the_full_loss_and_its_gradients(tiny_model_dir, qa_file, tmp_path):
+def test_cpu_loss_with_answer_only_logits_equals_the_full_loss_and_its_gradients(tiny_model_dir, qa_file, tmp_path,
+                                                                                draw_lora_b):
     import torch
     from transformers import Trainer
 
@@ -74,10 +75,7 @@ def test_cpu_loss_with_answer_only_logits_equals_the_full_loss_and_its_gradients
     base = load_base_model(cfg.model)
     splits = load_splits(cfg.data)
     dataset = TokenCache(base.tokenizer).train_dataset(splits.train, cfg.data.instructions, 64)
-    model = attach_adapter(base, cfg.lora, seed=0)
-    for name, p in model.named_parameters():  # LoRA B starts at zero; make the adapter matter
-        if "lora_B" in name:
-            torch.nn.init.normal_(p, std=0.05)
+    model = draw_lora_b(attach_adapter(base, cfg.lora, seed=0), std=0.05)
     trainer = build_trainer(model, base.tokenizer, dataset, cfg, str(tmp_path), "cpu", [])
     batch = next(iter(trainer.get_train_dataloader()))
     assert (batch["labels"] == IGNORE_INDEX).any() and (batch["labels"] != IGNORE_INDEX).any()

@@ -4,8 +4,9 @@ Generation is batched with left padding and a KV cache; rows are sorted by promp
 that a batch holds prompts of similar length (less padding), and answers are returned in the
 original order. The prompts' common start (the system turn) is computed once per batch, and on
 the CPU the adapter is folded into the weights while generating. Teacher-forced scoring
-(:func:`label_logprobs`) runs the vocabulary head only where an answer token is predicted.
-Scoring calls the pure metric functions of :mod:`objectives`.
+(:func:`label_logprobs`) runs the vocabulary head only where an answer token is predicted;
+in a whole evaluation (:func:`answers_and_logprobs`) its pass over the prompts is the one
+generation starts from. Scoring calls the pure metric functions of :mod:`objectives`.
 """
 
 from __future__ import annotations
@@ -121,8 +122,7 @@ def answers_and_logprobs(
     if decoding.num_beams > 1 or not all(_extends(p, e) for p, e in zip(prompts, examples, strict=True)):
         answers = generate_answers(model, tokenizer, prompts, decoding, seed)
         return answers, label_logprobs(model, examples, tokenizer.pad_token_id)
-    answers, scored = _answer(model, tokenizer, prompts, examples, decoding, seed, None)
-    return answers, scored
+    return _answer(model, tokenizer, prompts, examples, decoding, seed, None)
 
 
 def mean_loss(scored: Sequence[tuple[float, int]]) -> float:
@@ -197,8 +197,9 @@ def _score_prompt_batch(
     import torch
 
     width = ids.shape[1]
-    tails = [e["input_ids"][int(n) :] for e, n in zip(examples, mask.sum(dim=1).tolist())]
-    tail_labels = [e["labels"][int(n) :] for e, n in zip(examples, mask.sum(dim=1).tolist())]
+    prompt_lengths = mask.sum(dim=1).tolist()
+    tails = [e["input_ids"][n:] for e, n in zip(examples, prompt_lengths)]
+    tail_labels = [e["labels"][n:] for e, n in zip(examples, prompt_lengths)]
     longest = max(len(t) for t in tails)
     extra_ids = torch.full((len(tails), longest), pad_token_id, dtype=torch.long)
     extra_mask = torch.zeros_like(extra_ids)

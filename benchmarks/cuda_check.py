@@ -14,7 +14,9 @@ code path that a study runs on CUDA, with the project's own functions:
   pruner's checks twice an epoch) on one ``Workbench``: the base model is bf16, the
   trainer uses bf16 and fused AdamW, the losses are finite; its seconds.
 - ``generation``: ``generate_answers`` with batch 8 (left padding, shared prefix) against
-  batch 1, greedy, with the trained adapter: how many answers are identical.
+  batch 1, greedy, with the trained adapter: how many answers are identical; and the
+  evaluation's one pass (``answers_and_logprobs``: generation from the eval-loss pass's
+  cache) against ``generate_answers`` and ``label_logprobs``: identical answers, loss gap.
 - ``memory``: CUDA memory allocated after each of several trials, against the level after
   loading (the goal: back to it).
 - ``qlora``: where bitsandbytes imports, one trial with ``quantization: 4bit``.
@@ -95,7 +97,7 @@ def check_trial(bench: Any, cfg: Any) -> dict[str, Any]:
     """One trial with pruning checks; what precision and optimiser the trainer used; the adapter's answers."""
     import torch
 
-    from study.evaluation import generate_answers
+    from study.evaluation import answers_and_logprobs, generate_answers, label_logprobs, mean_loss
     from study.training import sft_config
     from study.trial import run_trial
 
@@ -105,12 +107,18 @@ def check_trial(bench: Any, cfg: Any) -> dict[str, Any]:
             "gradient_checkpointing": args.gradient_checkpointing}
 
     answers: dict[str, list[str]] = {}
+    losses: dict[str, float] = {}
 
     def compare_generation(peft_model: Any) -> None:
-        prompts = bench.tokens.prompts(list(bench.splits.val), cfg.data.instructions)
+        val = list(bench.splits.val)
+        prompts = bench.tokens.prompts(val, cfg.data.instructions)
+        examples = bench.tokens.examples(val, cfg.data.instructions, cfg.data.max_seq_length)
         tok = bench.base.tokenizer
         answers["batched"] = generate_answers(peft_model, tok, prompts, cfg.decoding)
         answers["single"] = generate_answers(peft_model, tok, prompts, replace(cfg.decoding, batch_size=1))
+        answers["one_pass"], scored = answers_and_logprobs(peft_model, tok, prompts, examples, cfg.decoding)
+        losses["one_pass"] = mean_loss(scored)
+        losses["apart"] = mean_loss(label_logprobs(peft_model, examples, tok.pad_token_id))
 
     recorder = Recorder()
     with common.timed() as t:
@@ -128,6 +136,8 @@ def check_trial(bench: Any, cfg: Any) -> dict[str, Any]:
         "identical_answers": same,
         "answers": len(answers["batched"]),
         "first_differing": next(([a, b] for a, b in zip(answers["batched"], answers["single"]) if a != b), None),
+        "one_pass_identical_answers": sum(a == b for a, b in zip(answers["one_pass"], answers["batched"])),
+        "one_pass_loss_gap": abs(losses["one_pass"] - losses["apart"]) / max(abs(losses["apart"]), 1e-12),
         "cuda_peak_mib": torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None,
     }
 
@@ -213,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         ["trial", f"{trial['seconds']:.1f} s; base {trial['base_dtype']}; trainer {trial['trainer']}; "
                   f"losses finite: {trial['finite']}"],
         ["generation", f"batched == one at a time: {trial['identical_answers']}/{trial['answers']}"],
+        ["evaluation in one pass", f"answers == generate_answers: {trial['one_pass_identical_answers']}/"
+                                   f"{trial['answers']}; eval loss relative gap {trial['one_pass_loss_gap']:.2e}"],
         ["memory", f"after loading {memory['after_loading_mib']} MiB; after trials {memory['after_trials_mib']}"],
         ["qlora", str(qlora)],
     ]

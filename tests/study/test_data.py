@@ -77,3 +77,25 @@ def test_loss_covers_answer_tokens_only(default_model_dir):
     assert ex["labels"][0] == IGNORE_INDEX
     assert tok.decode(answer_ids).startswith("Tacrolimus.")
     assert "Which drug?" not in tok.decode(answer_ids)
+
+
+def test_the_fingerprint_changes_with_the_pairs_a_study_uses_and_only_with_them(qa_file):
+    fingerprint = load_splits(DataConfig(path=str(qa_file))).fingerprint()
+    assert load_splits(DataConfig(path=str(qa_file))).fingerprint() == fingerprint  # stable across loads
+    assert load_splits(DataConfig(path=str(qa_file), split_seed=1)).fingerprint() != fingerprint
+    assert load_splits(DataConfig(path=str(qa_file), max_train_examples=3)).fingerprint() != fingerprint
+    rows = [json.loads(line) for line in qa_file.read_text().splitlines()]
+    qa_file.write_text("\n\n".join(json.dumps(r) for r in rows) + "\n")  # blank lines between: the same pairs
+    assert load_splits(DataConfig(path=str(qa_file))).fingerprint() == fingerprint
+    rows[0]["context"] = "A passage the answer comes from."
+    qa_file.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert load_splits(DataConfig(path=str(qa_file))).fingerprint() != fingerprint
+
+
+def test_a_study_from_before_fingerprints_resumes_on_any_data(qa_file):
+    from study.loop import check_same_data
+
+    splits = load_splits(DataConfig(path=str(qa_file)))
+    check_same_data("old", {"data_source": str(qa_file), "n_train": 1}, splits)  # no fingerprint stored: no check
+    with pytest.raises(StudyError, match="began on other data"):
+        check_same_data("new", {"data_fingerprint": "0" * 16}, splits)

@@ -82,7 +82,8 @@ def _header(data: StudyData) -> str:
         ("trials", f"{total} ({escape(counts)})"),
         ("objectives", escape(", ".join(str(o) for o in data.objectives))),
         ("search space", _fmt(attrs.get("space"))),
-        ("data source", _fmt(attrs.get("data_source"))),
+        ("data source", _fmt(attrs.get("data_source"))
+         + (f" (fingerprint {_fmt(attrs['data_fingerprint'])})" if attrs.get("data_fingerprint") else "")),
         ("train / val / test questions", split),
         ("pruner", _pruner(attrs)),
         ("BERTScore encoder", _fmt(attrs.get("bertscore_encoder"))),

@@ -33,6 +33,7 @@ DISTRIBUTIONS = {
 }
 STUDY_ATTRS = {
     "space": "smoke", "pruner": "median", "pruning_metric": "eval_loss", "data_source": "qa.jsonl",
+    "data_fingerprint": "0123abcd4567ef89",
     "n_train": 8, "n_val": 4, "n_test": 4, "bertscore_encoder": "minilm@L6",
 }
 

@@ -40,7 +40,7 @@ def test_report_header_names_the_study_counts_and_sources(study: optuna.Study) -
     assert "<h1>Study heart</h1>" in page
     assert "6 (4 complete, 1 pruned, 1 fail)" in page
     assert "rougeL (max), bertscore_f1 (max), train_seconds (min)" in page
-    assert "qa.jsonl" in page and "minilm@L6" in page
+    assert "qa.jsonl (fingerprint 0123abcd4567ef89)" in page and "minilm@L6" in page
 
 
 def test_report_escapes_sample_answers(study: optuna.Study, hostile_answer: str) -> None:

@@ -21,6 +21,7 @@ import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
+from objectives import Objective
 from reports._analysis import Analyses, analyses
 
 #: Share of trials PED-ANOVA treats as "good" when it scores a parameter's importance.
@@ -32,12 +33,8 @@ MIN_TRIALS_FOR_IMPORTANCE = math.ceil(2 / TOP_QUANTILE)
 _SHOWN_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
-@dataclass(frozen=True)
-class ObjectiveInfo:
-    """One objective of the study: the metric it optimises and in which direction."""
-
-    metric: str
-    direction: str  # "maximize" or "minimize"
+class ObjectiveInfo(Objective):
+    """One objective of the study, labelled as the report shows it: ``rougeL (max)``."""
 
     def __str__(self) -> str:
         return f"{self.metric} ({'max' if self.direction == 'maximize' else 'min'})"

@@ -32,9 +32,11 @@ smoke: model
 	$(PY) -m study.run --space smoke
 
 test: model
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 	$(PY) -m pytest -q
 
 test-fast: setup
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 	$(PY) -m pytest -q -m "not slow"
 
 clean:

@@ -168,12 +168,12 @@ def progress(message: str) -> None:
 
 
 def trial_config(device: str = "cpu", **sections: dict[str, Any]) -> Any:
-    """A :class:`study.config.TrialConfig` for the default model with some section values fixed.
+    """A :class:`study.core.config.TrialConfig` for the default model with some section values fixed.
 
     ``trial_config(data={"max_train_examples": 8}, training={"epochs": 1})``; every other
     value is the config's default.
     """
-    from study.config import SECTIONS, TrialConfig
+    from study.core.config import SECTIONS, TrialConfig
 
     raw: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
     raw["model"]["device"] = device

@@ -43,7 +43,7 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 
 def prepare(target: Path) -> None:
     """Copy the default model's configuration and tokenizer (no weights) into ``target``."""
-    from study.model import prepare_default_model
+    from study.finetune.gguf import prepare_default_model
 
     source = prepare_default_model()
     target.mkdir(parents=True, exist_ok=True)
@@ -97,9 +97,9 @@ def check_trial(bench: Any, cfg: Any) -> dict[str, Any]:
     """One trial with pruning checks; what precision and optimiser the trainer used; the adapter's answers."""
     import torch
 
-    from study.evaluation import answers_and_logprobs, generate_answers, label_logprobs, mean_loss
-    from study.training import sft_config
-    from study.trial import run_trial
+    from study.finetune.evaluation import answers_and_logprobs, generate_answers, label_logprobs, mean_loss
+    from study.finetune.training import sft_config
+    from study.finetune.trial import run_trial
 
     with tempfile.TemporaryDirectory() as out:  # the arguments build_trainer gives the trainer on this device
         args = sft_config(cfg, out, bench.base.device, show_progress=False)
@@ -150,7 +150,7 @@ def allocated_mib() -> float | None:
 
 def check_memory(bench: Any, cfg: Any, trials: int, after_loading: float | None) -> dict[str, Any]:
     """Allocated CUDA memory after each of ``trials`` more trials, against the level after loading."""
-    from study.trial import run_trial
+    from study.finetune.trial import run_trial
 
     after = []
     for _ in range(trials):
@@ -169,7 +169,8 @@ def check_qlora(model_dir: Path, device: str, quick: bool) -> dict[str, Any]:
         return {"ran": False, "why": "QLoRA needs CUDA"}
     import torch
 
-    from study.trial import Workbench, run_trial
+    from study.finetune.trial import run_trial
+    from study.finetune.workbench import Workbench
 
     cfg = short_config(model_dir, device, quick, quantization="4bit")
     bench = Workbench.load(cfg, bertscore=False)
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         print(common.result_line(NAME, "skipped", {"skipped": True}, common.machine()))
         return 0
 
-    from study.trial import Workbench
+    from study.finetune.workbench import Workbench
 
     with tempfile.TemporaryDirectory(prefix="cuda-check-") as tmp:
         model_dir = random_weights(args.model, Path(tmp) / "model")

@@ -3,7 +3,7 @@
     python -m benchmarks.eval_throughput            # 16 questions, up to 32 new tokens each
     python -m benchmarks.eval_throughput --quick    # 6 questions, up to 12 new tokens
 
-Both runs call ``study.evaluation.generate_answers`` on the same prompts with the base
+Both runs call ``study.finetune.evaluation.generate_answers`` on the same prompts with the base
 SmolLM2-135M model, once with ``DecodingConfig(batch_size=16)`` and once with
 ``batch_size=1``. Reports generated tokens per second of each (tokens up to and including the
 first stop token of each answer, counted from the token ids that ``generate`` returns), the
@@ -55,7 +55,7 @@ class TokenCounter:
 
 
 def measure(bench: Any, prompts: list[list[int]], decoding: Any) -> dict[str, Any]:
-    from study.evaluation import generate_answers, stop_token_ids
+    from study.finetune.evaluation import generate_answers, stop_token_ids
 
     model, tokenizer = bench.base.model, bench.base.tokenizer
     with TokenCounter(model, stop_token_ids(tokenizer)) as counter, common.timed() as t:
@@ -73,7 +73,7 @@ def measure(bench: Any, prompts: list[list[int]], decoding: Any) -> dict[str, An
 def measure_evaluation(bench: Any, prompts: list[list[int]], examples: list[Any], decoding: Any,
                        rounds: int = 2) -> dict[str, Any]:
     """Answers and eval loss from one pass and from two, alternating ``rounds`` times; best seconds of each."""
-    from study.evaluation import answers_and_logprobs, generate_answers, label_logprobs, mean_loss
+    from study.finetune.evaluation import answers_and_logprobs, generate_answers, label_logprobs, mean_loss
 
     model, tokenizer = bench.base.model, bench.base.tokenizer
     seconds: dict[str, list[float]] = {"one_pass": [], "apart": []}
@@ -108,15 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     n_questions = args.questions or (6 if args.quick else 16)
     max_new = args.max_new_tokens or (12 if args.quick else 32)
 
-    from study.config import DecodingConfig
-    from study.trial import Workbench
+    from study.core.config import DecodingConfig
+    from study.finetune.workbench import Workbench
 
     cfg = common.trial_config(data={"max_val_examples": n_questions, "max_train_examples": 1})
     bench = Workbench.load(cfg, bertscore=False)
     prompts = bench.tokens.prompts(bench.splits.val, cfg.data.system_prompt)
     greedy = {"do_sample": False, "max_new_tokens": max_new, "num_beams": 1}
     # One short call first so that neither timed run pays for first-call set-up.
-    from study.evaluation import generate_answers
+    from study.finetune.evaluation import generate_answers
 
     generate_answers(bench.base.model, bench.base.tokenizer, prompts[:2], DecodingConfig(max_new_tokens=2, batch_size=2))
 

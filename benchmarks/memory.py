@@ -3,7 +3,7 @@
     python -m benchmarks.memory            # 30 short trials on one Workbench
     python -m benchmarks.memory --quick    # 8 trials
 
-One ``study.trial.Workbench`` (the default SmolLM2-135M model, tokens, BERTScore encoder)
+One ``study.finetune.workbench.Workbench`` (the default SmolLM2-135M model, tokens, BERTScore encoder)
 runs short trials one after another, as a worker of ``study.run`` does. The configurations cycle through LoRA ranks 4-64, both target
 sets and three learning rates, so adapters of every size come and go. After each trial the
 benchmark records the process's resident memory (``VmRSS``) and, on CUDA, the allocated
@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     early = 3 if args.quick else 5  # the trial compared with the last one
 
     from benchmarks.trial_overhead import configurations
-    from study.trial import Workbench, run_trial
+    from study.finetune.trial import run_trial
+    from study.finetune.workbench import Workbench
 
     configs = configurations(n, train=4, val=4, new_tokens=8)
     bench = Workbench.load(configs[0])  # freezes the objects made so far out of the collector's view

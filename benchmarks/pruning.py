@@ -8,7 +8,7 @@
     python -m benchmarks.pruning --train-examples 12   # longer epochs: training outweighs fixed costs
     python -m benchmarks.pruning --default-trials      # the default study's own trials (~50 min)
 
-Both arms run the project's own study loop (``study.loop.StudyRunner``, in-memory storage)
+Both arms run the project's own study loop (``study.optimize.loop.StudyRunner``, in-memory storage)
 over the default search space with short trials fixed on top of it (a few training pairs,
 1 to 3 epochs, short answers; ``--default-trials``: the space as it is, 32 training pairs
 and 16 validation questions), one objective ``eval_loss:min`` and pruning metric
@@ -40,7 +40,7 @@ from benchmarks import _common as common
 NAME = "pruning"
 GOAL_SAVED = 0.40
 GOAL_BEST_WITHIN = 0.02
-STARTUP_TRIALS = 4  # study.pruning.make_pruner: the median pruner's n_startup_trials
+STARTUP_TRIALS = 4  # study.optimize.pruning.make_pruner: the median pruner's n_startup_trials
 
 
 def make_space(train: int, val: int, new_tokens: int, max_len: int) -> Any:
@@ -66,9 +66,9 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
     import optuna
 
     from objectives import parse_objectives
-    from study.data import load_splits
-    from study.loop import StudyRunner
-    from study.storage import make_sampler
+    from study.finetune.data import load_splits
+    from study.optimize.loop import StudyRunner
+    from study.optimize.samplers import make_sampler
 
     settings = replace(space.settings, objectives=("eval_loss:min",), pruner=pruner, pruning_metric="eval_loss",
                        n_trials=n_trials, sample_answers=0, checks_per_epoch=checks)
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "trial-seconds: sum over trials of (completed - started) from the study storage, i.e. training, the "
         "eval_loss checks and the final generation and scoring; epochs: epochs trained, a pruned trial counting up "
         "to where it stopped (a compute measure that other processes on the machine do not disturb)",
-        f"pruners as the study builds them (study.pruning.make_pruner); median: n_startup_trials=4, "
+        f"pruners as the study builds them (study.optimize.pruning.make_pruner); median: n_startup_trials=4, "
         f"n_warmup_steps=0; the pruned arm checks eval_loss {k} time(s) an epoch (step j = j/{k} epochs) and a "
         "trial's last check is never a reason to stop; the unpruned arm measures it once an epoch",
         f"ceiling: share of the unpruned arm's epochs that the pruner could save at most (every trial after the "

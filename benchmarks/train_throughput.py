@@ -6,10 +6,10 @@
 Both sides train the same LoRA adapter (same seed, rank 16 on all linear layers) of the
 default SmolLM2-135M model on the same batches of the pre-tokenised training split:
 
-- project: ``study.model.attach_adapter`` (on the CPU its LoRA dropout draws 16 random bits
-  an element: ``study.lora_dropout``), ``study.training.build_trainer`` (TRL's ``SFTTrainer``
+- project: ``study.finetune.model.attach_adapter`` (on the CPU its LoRA dropout draws 16 random bits
+  an element: ``study.finetune.lora_dropout``), ``study.finetune.training.build_trainer`` (TRL's ``SFTTrainer``
   with the project's CPU loss: the vocabulary head only at positions that predict an answer
-  token, the rows' common start computed once: ``study.model.answer_logits``) and
+  token, the rows' common start computed once: ``study.finetune.logits.answer_logits``) and
   ``trainer.train()``; its data collator is wrapped to record the batches it trains on;
 - hand loop: those recorded batches through a plain PEFT model (``peft.get_peft_model``, its
   ``nn.Dropout``), ``torch.optim.AdamW``, linear learning-rate decay, gradient clipping at
@@ -117,8 +117,8 @@ def run_trainer(bench: Any, cfg: Any, dataset: Any, plain_loss: bool = False) ->
 
     from transformers import Trainer
 
-    from study.model import attach_adapter, detach_adapter
-    from study.training import build_trainer
+    from study.finetune.model import attach_adapter, detach_adapter
+    from study.finetune.training import build_trainer
 
     peft_model = attach_adapter(bench.base, cfg.lora, seed=cfg.training.seed)
     clock = StepClock()
@@ -145,7 +145,7 @@ def run_hand_loop(bench: Any, cfg: Any, batches: list[dict[str, Any]]) -> dict[s
     import peft
     import torch
 
-    from study.model import detach_adapter, peft_lora_config
+    from study.finetune.model import detach_adapter, peft_lora_config
 
     t_cfg = cfg.training
     torch.manual_seed(t_cfg.seed)
@@ -178,7 +178,7 @@ def warm_up(bench: Any, cfg: Any) -> None:
     """One untimed forward and backward so that neither side pays the first call's set-up."""
     import torch
 
-    from study.model import attach_adapter, detach_adapter
+    from study.finetune.model import attach_adapter, detach_adapter
 
     peft_model = attach_adapter(bench.base, cfg.lora, seed=0)
     try:
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     batch_size = args.batch_size or (4 if args.quick else 8)
     rounds = args.rounds or (1 if args.quick else 3)
 
-    from study.trial import Workbench
+    from study.finetune.workbench import Workbench
 
     cfg = common.trial_config(
         data={"max_train_examples": examples, "max_val_examples": 1, "max_seq_length": 192},
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
 
     base = bench.base.model
     n_frozen = matmul_params(base)
-    from study.model import attach_adapter, detach_adapter
+    from study.finetune.model import attach_adapter, detach_adapter
 
     probe = attach_adapter(bench.base, cfg.lora, seed=0)
     n_lora = sum(p.numel() for p in probe.parameters() if p.requires_grad)

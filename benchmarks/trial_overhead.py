@@ -9,8 +9,8 @@ configuration ``i`` of one fixed list (LoRA rank, alpha, target modules, learnin
 on the same training pairs, tokenised by the project's ``encode_example`` (chat template, loss
 on answer tokens), and then scores the same validation questions:
 
-- project: one ``study.trial.Workbench`` (base model, tokens and BERTScore encoder loaded once)
-  and ``study.trial.run_trial`` per trial: a fresh adapter on the shared model, TRL's
+- project: one ``study.finetune.workbench.Workbench`` (base model, tokens and BERTScore encoder loaded once)
+  and ``study.finetune.trial.run_trial`` per trial: a fresh adapter on the shared model, TRL's
   ``SFTTrainer``, evaluation after the epoch;
 - baseline: ``transformers.Trainer.hyperparameter_search(backend="optuna")`` with a
   ``model_init`` that reloads the base model and applies LoRA every trial (as the API
@@ -22,7 +22,7 @@ on answer tokens), and then scores the same validation questions:
   decoding settings (``generation_kwargs``: stop at end of turn, same limits), on the PEFT
   model as it trained;
 - baseline with the project's evaluation (``--baselines both``): the same, but generating
-  with ``study.evaluation.generate_answers`` (shared prompt prefix, adapter folded into the
+  with ``study.finetune.evaluation.generate_answers`` (shared prompt prefix, adapter folded into the
   weights while decoding). It isolates what the rest of a trial gains: training, the eval
   loss, no reloading.
 
@@ -74,13 +74,13 @@ class ProjectSide:
     def set_up(self) -> None:
         import optuna
 
-        from study.trial import Workbench
+        from study.finetune.workbench import Workbench
 
         self.bench = Workbench.load(self.configs[0])
         self.study = optuna.create_study(direction="maximize")
 
     def trial(self, index: int) -> float:
-        from study.trial import run_trial
+        from study.finetune.trial import run_trial
 
         scores: list[float] = []
 
@@ -100,7 +100,7 @@ def standard_generate(model: Any, tokenizer: Any, prompts: list[list[int]], deco
     """
     import torch
 
-    from study.evaluation import generation_kwargs
+    from study.finetune.evaluation import generation_kwargs
 
     kwargs = generation_kwargs(decoding, tokenizer)
     answers: list[str] = []
@@ -116,7 +116,7 @@ def standard_generate(model: Any, tokenizer: Any, prompts: list[list[int]], deco
 
 
 def project_generate(model: Any, tokenizer: Any, prompts: list[list[int]], decoding: Any, seed: int) -> list[str]:
-    from study.evaluation import generate_answers
+    from study.finetune.evaluation import generate_answers
 
     return generate_answers(model, tokenizer, prompts, decoding, seed=seed)
 
@@ -137,8 +137,8 @@ class BaselineSide:
         from transformers.trainer_callback import PrinterCallback
 
         import objectives
-        from study.data import encode_example, encode_prompt, load_splits
-        from study.model import prepare_default_model
+        from study.finetune.data import encode_example, encode_prompt, load_splits
+        from study.finetune.gguf import prepare_default_model
 
         cfg = self.configs[0]
         self.path = str(prepare_default_model())
@@ -192,7 +192,7 @@ class BaselineSide:
         import torch
         from transformers import AutoModelForCausalLM
 
-        from study.model import peft_lora_config
+        from study.finetune.model import peft_lora_config
 
         model = AutoModelForCausalLM.from_pretrained(
             self.path, dtype=torch.float32, attn_implementation="sdpa", use_safetensors=True
@@ -208,7 +208,7 @@ class BaselineSide:
     def _trainer_class(self) -> type:
         from transformers import Trainer
 
-        from study.evaluation import score_answers
+        from study.finetune.evaluation import score_answers
 
         side = self
 
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     import peft  # noqa: F401
     import trl  # noqa: F401
 
-    import study.trial  # noqa: F401
+    import study.finetune.trial  # noqa: F401
 
     load_before = common.load_avg()
     for key, side in sides.items():

@@ -1,4 +1,4 @@
-"""Metrics (pure functions over lists of strings) and the objectives a study optimises.
+"""Metrics (pure functions over lists of strings), their statistics, and the objectives a study optimises.
 
 BLEU comes from sacrebleu, ROUGE from rouge-score and BERTScore from bert-score, called
 directly: ``evaluate.load`` would fetch metric code from the hub at run time.
@@ -7,13 +7,32 @@ directly: ``evaluate.load`` would fetch metric code from the hub at run time.
 from __future__ import annotations
 
 from objectives._bertscore import BertScorer, default_encoder_path
+from objectives._intervals import BLEU_STATS, gain_table, interval_table
 from objectives._objectives import METRICS, Objective, objective_for, parse_objectives
+from objectives._stats import (
+    CONFIDENCE,
+    Interval,
+    gain_summary,
+    indistinguishable,
+    mean_interval,
+    paired_difference,
+    paired_statistic_difference,
+    spearman,
+    statistic_interval,
+    wilcoxon_p,
+)
 from objectives._text import (
     answer_words,
+    answer_words_per_item,
     bleu,
+    bleu_from_stats,
+    bleu_stats,
     exact_match,
+    exact_match_per_item,
     length_error,
+    length_error_per_item,
     length_ratio,
+    length_ratio_per_item,
     normalize,
     rouge,
     rouge_per_item,
@@ -22,20 +41,39 @@ from objectives._text import (
 )
 
 __all__ = [
+    "BLEU_STATS",
+    "CONFIDENCE",
     "METRICS",
     "BertScorer",
+    "Interval",
     "Objective",
     "answer_words",
+    "answer_words_per_item",
     "bleu",
+    "bleu_from_stats",
+    "bleu_stats",
     "default_encoder_path",
     "exact_match",
+    "exact_match_per_item",
+    "gain_table",
+    "gain_summary",
+    "indistinguishable",
+    "interval_table",
     "length_error",
+    "length_error_per_item",
     "length_ratio",
+    "length_ratio_per_item",
+    "mean_interval",
     "normalize",
     "objective_for",
+    "paired_difference",
+    "paired_statistic_difference",
     "parse_objectives",
     "rouge",
     "rouge_per_item",
+    "spearman",
+    "statistic_interval",
     "token_f1",
     "token_f1_per_item",
+    "wilcoxon_p",
 ]

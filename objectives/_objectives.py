@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from study.errors import StudyError
+from study.core.errors import StudyError
 
 #: Every metric a trial records, with the direction in which it improves.
 METRICS: dict[str, str] = {

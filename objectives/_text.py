@@ -38,6 +38,28 @@ def bleu(predictions: Sequence[str], references: Sequence[str]) -> float:
     return float(sacrebleu.corpus_bleu(list(predictions), [list(references)]).score)
 
 
+def bleu_stats(predictions: Sequence[str], references: Sequence[str]) -> list[list[int]]:
+    """Per answer, the counts corpus BLEU sums: ``[hyp_len, ref_len, correct_1..4, total_1..4]``.
+
+    BLEU is not a mean over questions, so its interval comes from resampling these rows and
+    recomputing BLEU from their sums (:func:`bleu_from_stats`), not from per-question scores.
+    """
+    _check(predictions, references)
+    from sacrebleu.metrics import BLEU
+
+    return [[int(x) for x in row] for row in BLEU()._extract_corpus_statistics(list(predictions), [list(references)])]
+
+
+def bleu_from_stats(totals: Sequence[int]) -> float:
+    """Corpus BLEU (0-100) from summed :func:`bleu_stats` rows; equals :func:`bleu` on the same answers."""
+    from sacrebleu.metrics import BLEU
+
+    n = BLEU.MAX_NGRAM_ORDER if hasattr(BLEU, "MAX_NGRAM_ORDER") else 4
+    sys_len, ref_len = int(totals[0]), int(totals[1])
+    correct, total = [int(x) for x in totals[2 : 2 + n]], [int(x) for x in totals[2 + n : 2 + 2 * n]]
+    return float(BLEU.compute_bleu(correct, total, sys_len, ref_len, smooth_method="exp").score)
+
+
 @lru_cache(maxsize=1)
 def _rouge() -> "rouge_scorer.RougeScorer":  # noqa: F821 - imported lazily
     # rouge-score pulls in nltk (seconds of import time): load it on first use only.
@@ -86,10 +108,19 @@ def token_f1(predictions: Sequence[str], references: Sequence[str]) -> float:
     return sum(scores) / len(scores)
 
 
+def exact_match_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
+    """1.0 where the answer equals its reference after normalisation, else 0.0."""
+    _check(predictions, references)
+    return [float(normalize(p) == normalize(r)) for p, r in zip(predictions, references)]
+
+
 def exact_match(predictions: Sequence[str], references: Sequence[str]) -> float:
     """Share of answers equal to their reference after normalisation, 0-1."""
-    _check(predictions, references)
-    return sum(normalize(p) == normalize(r) for p, r in zip(predictions, references)) / len(references)
+    return _mean(exact_match_per_item(predictions, references))
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
 
 
 def words(text: str) -> int:
@@ -103,18 +134,31 @@ def answer_words(predictions: Sequence[str]) -> float:
     return sum(words(p) for p in predictions) / len(predictions)
 
 
+def answer_words_per_item(predictions: Sequence[str]) -> list[float]:
+    if not predictions:
+        raise ValueError("cannot measure an empty list of answers")
+    return [float(words(p)) for p in predictions]
+
+
+def length_error_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
+    """|log(answer words / reference words)| of each answer."""
+    _check(predictions, references)
+    return [abs(math.log(max(words(p), 1) / max(words(r), 1))) for p, r in zip(predictions, references)]
+
+
 def length_error(predictions: Sequence[str], references: Sequence[str]) -> float:
     """Mean |log(answer words / reference words)|: 0 when lengths match, symmetric in too long and too short.
 
     The brevity objective: an answer of half or of twice the reference's length both score log 2.
     """
+    return _mean(length_error_per_item(predictions, references))
+
+
+def length_ratio_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
     _check(predictions, references)
-    return sum(
-        abs(math.log(max(words(p), 1) / max(words(r), 1))) for p, r in zip(predictions, references)
-    ) / len(references)
+    return [words(p) / max(words(r), 1) for p, r in zip(predictions, references)]
 
 
 def length_ratio(predictions: Sequence[str], references: Sequence[str]) -> float:
     """Mean of answer words / reference words: 1 is the reference's length, >1 too verbose."""
-    _check(predictions, references)
-    return sum(words(p) / max(words(r), 1) for p, r in zip(predictions, references)) / len(references)
+    return _mean(length_ratio_per_item(predictions, references))

@@ -1,9 +1,19 @@
 """Reports of a study: study → plain data → plotly figures → one self-contained HTML page.
 
-Besides the optimisation itself (Pareto front, history, importances, pruning), the page holds
-the clinical analyses of :mod:`reports._analysis`: metric correlations, base model versus
-exported trials on the test split, forgetting, continued pre-training, answer length and
-human ratings. Each shows a short note where its data are not in the study yet.
+One module per figure or analysis, each holding its data function (frozen NamedTuples and
+dataclasses) beside its figure, in the habit of ``optuna.visualization``:
+
+- the optimisation: :mod:`~reports._pareto`, :mod:`~reports._history`, :mod:`~reports._importance`,
+  :mod:`~reports._parallel`, :mod:`~reports._intermediate`, and the best-trials table :mod:`~reports._best`;
+- the clinical analyses, registered in :mod:`reports._analyses`: metric correlations
+  (:mod:`~reports._correlation`), base model versus exported trials on the test split
+  (:mod:`~reports._held_out`), forgetting (:mod:`~reports._forgetting`), continued pre-training
+  (:mod:`~reports._pretraining`), answer length (:mod:`~reports._length`) and human ratings
+  (:mod:`~reports._human`). Each shows a short note where its data are not in the study yet.
+
+They build on the leaves :mod:`reports._rows` (the study's rows), :mod:`reports._block`
+(figure block, colours, sizes) and :mod:`reports._cells` (HTML cells);
+:mod:`reports._data` computes everything once, :mod:`reports._html` writes the page.
 
     from reports import write_report
     write_report(optuna.load_study(study_name="smoke", storage="sqlite:///studies/smoke.db"),
@@ -14,9 +24,10 @@ or from the command line: ``python -m study.report --study-name smoke``.
 
 from __future__ import annotations
 
-from reports._analysis import Analyses
+from reports._analyses import Analyses
+from reports._block import FigureBlock
 from reports._data import StudyData, study_data
-from reports._figures import FigureBlock, build_figures
+from reports._figures import build_figures
 from reports._html import render_html, write_report
 
 __all__ = [

@@ -1,6 +1,6 @@
 """A search space: fixed values and searched ranges in one YAML syntax, and a pure ``suggest``.
 
-Every key of a :class:`study.config.TrialConfig` section is either a fixed value::
+Every key of a :class:`study.core.config.TrialConfig` section is either a fixed value::
 
     training:
       batch_size: 8
@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from study.config import (
+from study.core.config import (
     SECTIONS,
     StudySettings,
     TrialConfig,
@@ -37,8 +37,8 @@ from study.config import (
     field_types,
     fields_of,
 )
-from study.errors import StudyError
-from study.yamlio import read_yaml
+from study.core.errors import StudyError
+from study.core.yamlio import read_yaml
 
 SPACES_DIR = Path(__file__).resolve().parent
 RANGE_KEYS = {"low", "high", "log", "step"}
@@ -100,9 +100,7 @@ class SearchSpace:
         problems = []
         for name, value in overrides.items():
             section, key = name.split(".", 1)
-            problem = check_value(SECTIONS[section], key, value)
-            if problem:
-                problems.append(f"'{name}' {problem}")
+            problems += check_section(SECTIONS[section], section, {key: value})
             fixed[name] = value
             dims.pop(name, None)
         if problems:

@@ -9,7 +9,7 @@ import sys
 import warnings
 from typing import Callable
 
-from study.errors import StudyError
+from study.core.errors import StudyError
 
 EXIT_USAGE = 2
 

@@ -34,10 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_libraries(allow_hub=args.allow_hub)
     from objectives import BertScorer
-    from study.config import TrialConfig, load_trial_config
-    from study.data import TokenCache, load_splits
-    from study.evaluation import evaluate_model
-    from study.model import load_base_model
+    from study.core.config import TrialConfig, load_trial_config
+    from study.finetune.data import TokenCache, load_splits
+    from study.finetune.evaluation import evaluate_model
+    from study.finetune.model import load_base_model
 
     cfg = load_trial_config(args.config) if args.config else TrialConfig()
     model_cfg = replace(cfg.model, name=args.model, device=args.device or cfg.model.device)

@@ -6,9 +6,13 @@
     python -m study.export --pareto --out-dir pareto/       # one YAML per Pareto-optimal trial
 
 In a multi-objective study "best" is the Pareto-optimal trial that is best on ``--by``
-(default: the first objective). The test split, untouched during the study, is scored here:
-the trial's fine-tune is run again from its config (same seed) and its answers to the test
-questions are scored. The file then goes to ``python -m study.train --config best.yaml``.
+(default: the first objective); after ``python -m study.confirm`` it is the confirmed
+configuration with the best seed mean, and where no confirmed configuration's interval lies
+above the base model's, that is said first. The test split, untouched during the study, is
+scored here: the trial's fine-tune is run again from its config (same seed), and it and the
+base model answer the test questions; ``test_comparison`` holds the paired gain per
+objective with its 95 % interval and p-value, printed as a table with a verdict in words.
+The file then goes to ``python -m study.train --config best.yaml``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from study.cli import entry_point, quiet_libraries
-from study.errors import StudyError
+from study.core import keys
+from study.core.errors import StudyError
 
 PACKAGES = ("lora-study", "torch", "transformers", "peft", "trl", "optuna", "sacrebleu", "rouge-score", "bert-score")
 
@@ -55,7 +60,7 @@ def versions() -> dict[str, str]:
 def load_study(storage_url: str, name: str) -> Any:
     import optuna
 
-    from study.storage import existing_study, open_storage
+    from study.optimize.storage import existing_study, open_storage
 
     storage = open_storage(storage_url)
     if existing_study(storage, name) is None:
@@ -63,66 +68,159 @@ def load_study(storage_url: str, name: str) -> Any:
     return optuna.load_study(study_name=name, storage=storage)
 
 
-def pick_trials(study: Any, trial: int | None, pareto: bool, by: str | None) -> list[Any]:
+def pick_trials(study: Any, trial: int | None, pareto: bool, by: str | None) -> tuple[list[Any], str]:
+    """The trials to export and a sentence saying how they were chosen.
+
+    The base model's trial is never exported (there is nothing to reproduce). Where
+    ``study.confirm`` has run, the best is the confirmed configuration with the best seed
+    mean; otherwise the Pareto-optimal trial best on ``by`` in its single validation run.
+    """
     from optuna.trial import TrialState
 
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    from study.optimize.reference import is_base
+
     if trial is not None:
         found = [t for t in study.get_trials(deepcopy=False) if t.number == trial]
         if not found:
             raise StudyError(f"--trial {trial}: the study has trials 0..{len(study.trials) - 1}")
         if found[0].state != TrialState.COMPLETE:
             raise StudyError(f"--trial {trial}: the trial is {found[0].state.name}, only COMPLETE trials can be exported")
-        return found
+        if is_base(found[0]):
+            raise StudyError(f"--trial {trial}: that is the untuned base model, which has no fine-tune to export")
+        return found, f"trial {trial}, as asked"
+    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if not is_base(t)]
     if not complete:
-        raise StudyError(f"study '{study.study_name}' has no completed trial yet")
-    front = study.best_trials
+        raise StudyError(f"study '{study.study_name}' has no completed fine-tune yet")
+    front = [t for t in study.best_trials if not is_base(t)] or _front_of(study, complete)
     if pareto:
-        return sorted(front, key=lambda t: t.number)
+        return sorted(front, key=lambda t: t.number), "the Pareto front (the base model left out)"
     names = study.metric_names or [f"objective{i}" for i in range(len(study.directions))]
-    index = names.index(by) if by in names else 0
     if by is not None and by not in names:
         raise StudyError(f"--by {by}: not an objective of this study ({', '.join(names)})")
+    index = names.index(by) if by in names else 0
     maximize = study.directions[index].name == "MAXIMIZE"
-    return [sorted(front, key=lambda t: t.values[index], reverse=maximize)[0]]
+    summary = confirmed_table(study)
+    candidates = [t for t in complete if names[index] in summary.get(t.number, {})]
+    if candidates:
+        best = sorted(candidates, key=lambda t: summary[t.number][names[index]]["mean"], reverse=maximize)[0]
+        return [best], f"the confirmed configuration with the best seed mean of {names[index]} (study.confirm)"
+    best = sorted(front, key=lambda t: t.values[index], reverse=maximize)[0]
+    return [best], (f"the Pareto trial best on {names[index]} in its single validation run "
+                    "(not confirmed: python -m study.confirm re-trains the best with several seeds)")
 
 
-def score_test(cfg: Any, bench: Any) -> dict[str, Any]:
-    """Re-run the trial's fine-tune and score its answers to the test split (and validation again).
+def _front_of(study: Any, trials: list[Any]) -> list[Any]:
+    """Pareto-optimal trials among ``trials`` (the study's front without the base model may be empty)."""
+    signs = [1 if d.name == "MAXIMIZE" else -1 for d in study.directions]
 
-    The base model is scored on the same test questions first, so that the gain is visible.
+    def dominates(a: Any, b: Any) -> bool:
+        pairs = [(s * x, s * y) for s, x, y in zip(signs, a.values, b.values)]
+        return all(x >= y for x, y in pairs) and any(x > y for x, y in pairs)
+
+    return [t for t in trials if not any(dominates(o, t) for o in trials if o is not t)]
+
+
+def confirmation_warning(study: Any, metric: str) -> str | None:
+    """A plain sentence when confirmation ran and no configuration's gain over the base is real."""
+    gains = [t[metric].get("gain") for t in confirmed_table(study).values() if metric in t and t[metric].get("gain")]
+    if not gains or any(g.get("significant") for g in gains):
+        return None
+    best = max(gains, key=lambda g: g["gain"] if _maximised(metric) else -g["gain"])
+    lo, hi = best["gain_ci95"]
+    return (f"No confirmed configuration beats the base model on {metric}: the best gain is {best['gain']:+.4g}, "
+            f"95 % interval [{lo:+.4g}, {hi:+.4g}], which includes no improvement. The file below is the best "
+            "of the tuned configurations, not one shown to be better than not fine-tuning.")
+
+
+def confirmed_table(study: Any) -> dict[int, dict[str, Any]]:
+    from study.optimize.confirmation import confirmed
+
+    return confirmed(study)
+
+
+def _maximised(metric: str) -> bool:
+    from objectives import METRICS
+
+    return METRICS.get(metric, "max") == "max"
+
+
+def score_test(cfg: Any, bench: Any, base_decoding: Any, metrics: list[str]) -> dict[str, Any]:
+    """Re-run the trial's fine-tune and score it and the base model on the untouched test split.
+
+    The base model answers twice: with the trial's own decoding (the gain then isolates what
+    fine-tuning added, since decoding is searched too) and with ``base_decoding`` (the
+    study's default). ``test_comparison`` holds, per metric, the paired gain with its 95 %
+    bootstrap interval and a Wilcoxon signed-rank p-value.
     """
-    from study.evaluation import evaluate_model
-    from study.trial import run_trial
+    from dataclasses import replace
+
+    import objectives
+    from study.finetune.evaluation import evaluate_model
+    from study.finetune.trial import run_trial
 
     test = list(bench.splits.test)
     if not test:
         raise StudyError("the data has no test split (test_fraction is 0 or test.jsonl is empty)")
     sp, max_len = cfg.data.instructions, cfg.data.max_seq_length
+    prompts, examples = bench.tokens.prompts(test, sp), bench.tokens.examples(test, sp, max_len)
     scores: dict[str, Any] = {}
 
-    def on_test(model: Any) -> Any:
-        return evaluate_model(
-            model, bench.base.tokenizer, bench.tokens.prompts(test, sp), bench.tokens.examples(test, sp, max_len),
-            [p.answer for p in test], cfg.decoding, bench.bertscorer, seed=cfg.training.seed,
-        )
+    def on_test(model: Any, decoding: Any) -> Any:
+        return evaluate_model(model, bench.base.tokenizer, prompts, examples, [p.answer for p in test], decoding,
+                              bench.bertscorer, seed=cfg.training.seed)
 
-    scores["base_test"] = on_test(bench.base.model).metrics
+    base = on_test(bench.base.model, cfg.decoding)
+    base_default = on_test(bench.base.model, replace(base_decoding, batch_size=cfg.decoding.batch_size))
+    scores["base_test"], scores["base_test_default_decoding"] = base.metrics, base_default.metrics
 
     def on_trained(model: Any) -> None:
-        evaluation = on_test(model)
+        evaluation = on_test(model, cfg.decoding)
         scores["test"] = evaluation.metrics
+        scores["tuned_per_question"] = evaluation.per_item
         scores["test_samples"] = [
             {"question": q.question, "reference": q.answer, "answer": a} for q, a in zip(test[:5], evaluation.predictions)
         ]
 
     result = run_trial(cfg, bench, on_trained=on_trained)
     scores["validation_rerun"] = result.metrics
+    comparison = objectives.gain_table(scores.pop("tuned_per_question"), base.per_item, metrics)
+    for metric, entry in comparison.items():
+        entry.pop("significant", None)
+        entry["base_default_decoding"] = base_default.metrics.get(metric)
+    scores["test_comparison"] = comparison
     return scores
 
 
-def export_document(study: Any, frozen: Any, storage_url: str, test: dict[str, Any] | None) -> dict[str, Any]:
-    from study.records import trial_config
+def comparison_lines(comparison: dict[str, dict[str, Any]]) -> list[str]:
+    """The test comparison as a table, then one plain sentence per metric."""
+    if not comparison:
+        return ["test: no objective is scored per question, so there is no paired comparison with the base model"]
+    lines = [f"{'test split':<14}{'base':>9}{'tuned':>9}{'gain':>9}  {'95 % interval':<20}{'p':>7}  base (default decoding)"]
+    for metric, c in comparison.items():
+        lo, hi = c["gain_ci95"]
+        p = "-" if c["p_value"] is None else f"{c['p_value']:.3f}"
+        default = "-" if c["base_default_decoding"] is None else f"{c['base_default_decoding']:.4g}"
+        lines.append(f"{metric:<14}{c['base']:>9.4g}{c['tuned']:>9.4g}{c['gain']:>+9.4g}  "
+                     f"[{lo:+.4g}, {hi:+.4g}]".ljust(51) + f"{p:>7}  {default}")
+    for metric, c in comparison.items():
+        lo, hi = c["gain_ci95"]
+        better = lo > 0 if _maximised(metric) else hi < 0
+        worse = hi < 0 if _maximised(metric) else lo > 0
+        n = c["questions"]
+        if better:
+            verdict = f"the fine-tune beats the base model on {metric} by {c['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}] ({n} test questions)"
+        elif worse:
+            verdict = f"the fine-tune is WORSE than the base model on {metric}: {c['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}] ({n} test questions)"
+        else:
+            verdict = (f"the gain on {metric} ({c['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}], {n} test questions) "
+                       "is not significant at 95 %: the fine-tune is not shown to beat the base model")
+        lines.append(verdict)
+    return lines
+
+
+def export_document(study: Any, frozen: Any, storage_url: str, test: dict[str, Any] | None,
+                    chosen_by: str) -> dict[str, Any]:
+    from study.optimize.records import trial_config
 
     cfg = trial_config(frozen)
     doc: dict[str, Any] = {
@@ -130,17 +228,26 @@ def export_document(study: Any, frozen: Any, storage_url: str, test: dict[str, A
             "name": study.study_name,
             "storage": storage_url,
             "trial": frozen.number,
+            "chosen_by": chosen_by,
             "objectives": dict(zip(study.metric_names or [], [float(v) for v in frozen.values])),
             "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         },
         "config": cfg.to_dict(),
-        "metrics": {"validation": frozen.user_attrs.get("metrics", {})},
+        "metrics": {"validation": frozen.user_attrs.get(keys.METRICS, {})},
         "versions": versions(),
     }
+    for key in (keys.INTERVALS, keys.GAIN_VS_BASE):
+        if frozen.user_attrs.get(key):
+            doc["metrics"][f"validation_{key}"] = frozen.user_attrs[key]
+    confirmed = confirmed_table(study).get(frozen.number)
+    if confirmed:
+        doc["metrics"]["validation_confirmed"] = confirmed
     if test:
         doc["metrics"]["test"] = test["test"]
         doc["metrics"]["base_model_test"] = test["base_test"]
+        doc["metrics"]["base_model_test_default_decoding"] = test["base_test_default_decoding"]
         doc["metrics"]["validation_rerun"] = test["validation_rerun"]
+        doc["test_comparison"] = test["test_comparison"]
         doc["test_samples"] = test["test_samples"]
     return doc
 
@@ -152,35 +259,49 @@ def header(out: Path) -> str:
     )
 
 
+def base_decoding(study: Any) -> Any:
+    """The decoding the study scored its base model with (the space's default), or the defaults."""
+    from study.core.config import DecodingConfig
+    from study.optimize.records import trial_config
+    from study.optimize.reference import completed_base
+
+    base = completed_base(study)
+    return trial_config(base).decoding if base is not None and keys.CONFIG in base.user_attrs else DecodingConfig()
+
+
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_libraries(allow_hub=args.allow_hub)
-    from study.records import trial_config
-    from study.storage import default_storage_url
-    from study.yamlio import write_yaml
+    from study.core.yamlio import write_yaml
+    from study.optimize.records import trial_config
+    from study.optimize.storage import default_storage_url
 
     storage_url = args.storage or default_storage_url(args.study_name)
     study = load_study(storage_url, args.study_name)
-    chosen = pick_trials(study, args.trial, args.pareto, args.by)
+    chosen, chosen_by = pick_trials(study, args.trial, args.pareto, args.by)
+    names = list(study.metric_names or [])
+    warning = confirmation_warning(study, args.by or names[0]) if names and args.trial is None else None
+    if warning:
+        print(warning)
+    print(f"chosen: {chosen_by}")
     bench = None
     if not args.no_test:
-        from study.trial import Workbench
+        from study.finetune.workbench import Workbench
 
         # Model and data are fixed within a study: load them once for every exported trial.
         bench = Workbench.load(trial_config(chosen[0]), allow_hub=args.allow_hub)
     for frozen in chosen:
-        test = None if bench is None else score_test(trial_config(frozen), bench)
+        test = None if bench is None else score_test(trial_config(frozen), bench, base_decoding(study), names)
         if test:
-            stored = dict(study.user_attrs.get("test_scores") or {})
+            stored = dict(study.user_attrs.get(keys.TEST_SCORES) or {})
             stored.update({"base": test["base_test"], str(frozen.number): test["test"]})
-            study.set_user_attr("test_scores", stored)
+            study.set_user_attr(keys.TEST_SCORES, stored)
         out = Path(args.out_dir) / f"trial-{frozen.number}.yaml" if args.pareto else Path(args.out)
-        write_yaml(out, export_document(study, frozen, storage_url, test), header=header(out))
-        summary = ""
+        write_yaml(out, export_document(study, frozen, storage_url, test, chosen_by), header=header(out))
+        print(f"trial {frozen.number} -> {out}")
         if test:
-            summary = "  test: " + ", ".join(f"{k}={test['test'][k]:.4g}" for k in (study.metric_names or []) if k in test["test"])
-        print(f"trial {frozen.number} -> {out}{summary}")
+            print("\n".join(comparison_lines(test["test_comparison"])))
     return 0
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from study.cli import entry_point, quiet_libraries
-from study.errors import StudyError
+from study.core import keys
+from study.core.errors import StudyError
 
 RATING_MIN, RATING_MAX = 1, 5
 COLUMNS = ("item", "question", "reference", "answer", "rating", "comment")
@@ -37,7 +38,7 @@ def sheet_rows(trials: Sequence[Any], questions: Sequence[dict[str, str]], n_que
     rows, key = [], {}
     for q_index, q in enumerate(questions[:n_questions]):
         for trial in trials:
-            answers = trial.user_attrs.get("answers") or []
+            answers = trial.user_attrs.get(keys.ANSWERS) or []
             if q_index < len(answers):
                 rows.append({"question": q["question"], "reference": q["reference"], "answer": answers[q_index],
                              "_trial": trial.number, "_q": q_index})
@@ -136,11 +137,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _questions(study: Any) -> list[dict[str, str]]:
-    from study.config import DataConfig
-    from study.data import load_splits
-    from study.records import trial_config
+    from study.core.config import DataConfig
+    from study.finetune.data import load_splits
+    from study.optimize.records import trial_config
 
-    done = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("config")]
+    done = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get(keys.CONFIG)]
     if not done:
         raise StudyError(f"study '{study.study_name}' has no recorded trial")
     data: DataConfig = trial_config(done[0]).data
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     from optuna.trial import TrialState
 
     from study.export import load_study
-    from study.storage import default_storage_url
+    from study.optimize.storage import default_storage_url
 
     study = load_study(args.storage or default_storage_url(args.study_name), args.study_name)
     if args.command == "export":
@@ -187,10 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise StudyError(f"{args.key}: trials {unknown} are not in study '{study.study_name}' (wrong study?)")
     human = {n: sum(r) / len(r) for n, r in ratings.items()}
-    metrics = {n: trials[n].user_attrs.get("metrics") or {} for n in human}
+    metrics = {n: trials[n].user_attrs.get(keys.METRICS) or {} for n in human}
     agree = agreement(human, metrics)
-    study.set_user_attr("human_eval", {str(n): {"mean_rating": human[n], "n": len(ratings[n])} for n in human})
-    study.set_user_attr("human_agreement", agree)
+    study.set_user_attr(keys.HUMAN_EVAL, {str(n): {"mean_rating": human[n], "n": len(ratings[n])} for n in human})
+    study.set_user_attr(keys.HUMAN_AGREEMENT, agree)
     for n in sorted(human):
         print(f"trial {n}: mean rating {human[n]:.2f} over {len(ratings[n])} answers")
     shown = ", ".join(f"{k}={v:+.2f}" for k, v in agree.items() if v is not None)

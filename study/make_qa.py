@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from study.cli import entry_point, quiet_libraries
-from study.errors import StudyError
+from study.core.errors import StudyError
 
 PROMPT = (
     "Read the passage and write {n} question-answer pairs that a clinician could ask about it. "
@@ -45,7 +45,7 @@ class Passage:
 
 def passages(folder: Path, min_words: int = 40, max_words: int = 250) -> list[Passage]:
     """Paragraphs of every .txt/.md file; short neighbours are merged, long ones cut at ``max_words``."""
-    from study.data import read_corpus
+    from study.finetune.data import read_corpus
 
     files = sorted(p for p in folder.iterdir() if p.suffix in (".txt", ".md")) if folder.is_dir() else []
     texts = read_corpus(folder)
@@ -102,9 +102,9 @@ def select_pairs(replies: Iterable[tuple[Passage, str]], per_passage: int) -> li
 
 def local_generator(model_name: str, max_new_tokens: int, allow_hub: bool) -> Callable[[str], str]:
     """Answer prompts with a local instruct model (sampling off: repeatable)."""
-    from study.config import DecodingConfig, ModelConfig
-    from study.evaluation import generate_answers
-    from study.model import load_base_model
+    from study.core.config import DecodingConfig, ModelConfig
+    from study.finetune.evaluation import generate_answers
+    from study.finetune.model import load_base_model
 
     base = load_base_model(ModelConfig(name=model_name), allow_hub=allow_hub)
     decoding = DecodingConfig(max_new_tokens=max_new_tokens, batch_size=1, repetition_penalty=1.1)

@@ -16,7 +16,7 @@ from study.cli import entry_point, quiet_libraries
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
-    from study.model import prepare_default_model
+    from study.finetune.gguf import prepare_default_model
 
     start = time.perf_counter()
     path = prepare_default_model()

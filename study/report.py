@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from study.cli import entry_point, quiet_libraries
-from study.errors import StudyError
+from study.core.errors import StudyError
+from study.core.keys import PRUNING_SUFFIX
 
 REPORTS_DIR = Path("reports/out")
-# study.pruning.PRUNING_SUFFIX; not imported from there because that module loads torch.
-COMPANION_SUFFIX = ".pruning"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -35,14 +34,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def load_existing_study(storage_url: str, name: str) -> tuple[Any, Any]:
-    """The study ``name`` in ``storage_url`` and its pruning companion (or None).
+    """The study ``name`` in ``storage_url`` and its pruning study (or None).
 
     A missing file or study stops with one line. A SQLite file is checked before it is
     opened, because opening would create an empty one.
     """
     import optuna
 
-    from study.storage import open_storage
+    from study.optimize.storage import open_storage
 
     hint = f"run python -m study.run --study-name {name} first, or pass --storage"
     if storage_url.startswith("sqlite:///"):
@@ -52,12 +51,12 @@ def load_existing_study(storage_url: str, name: str) -> tuple[Any, Any]:
     storage = open_storage(storage_url)
     held = {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
     if name not in held:
-        mains = sorted(n for n in held if not n.endswith(COMPANION_SUFFIX))
+        mains = sorted(n for n in held if not n.endswith(PRUNING_SUFFIX))
         listing = f"it holds: {', '.join(mains)}" if mains else "it holds no studies"
         raise StudyError(f"--study-name {name}: no such study in {storage_url} ({listing})")
-    companion_name = name + COMPANION_SUFFIX
-    companion = optuna.load_study(study_name=companion_name, storage=storage) if companion_name in held else None
-    return optuna.load_study(study_name=name, storage=storage), companion
+    pruning_name = name + PRUNING_SUFFIX
+    pruning = optuna.load_study(study_name=pruning_name, storage=storage) if pruning_name in held else None
+    return optuna.load_study(study_name=name, storage=storage), pruning
 
 
 @entry_point
@@ -66,13 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
 
     from reports import write_report
-    from study.storage import default_storage_url
+    from study.optimize.storage import default_storage_url
 
     storage_url = args.storage or default_storage_url(args.study_name)
-    study, companion = load_existing_study(storage_url, args.study_name)
+    study, pruning = load_existing_study(storage_url, args.study_name)
     out = args.out or REPORTS_DIR / f"{args.study_name}.html"
     try:
-        write_report(study, out, companion)
+        write_report(study, out, pruning)
     except OSError as exc:
         raise StudyError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
     print(out)

@@ -20,10 +20,10 @@ import time
 from typing import Any
 
 from study.cli import entry_point, quiet_libraries
-from study.errors import StudyError
+from study.core.errors import StudyError
 
-MAX_CONSECUTIVE_FAILURES = 5  # study.loop's default, repeated here so that --help needs no heavy import
-HEARTBEAT_SECONDS = 60  # study.storage's default
+MAX_CONSECUTIVE_FAILURES = 5  # study.optimize.loop's default, repeated here so that --help needs no heavy import
+HEARTBEAT_SECONDS = 60  # study.optimize.storage's default
 EXIT_INTERRUPTED = 130
 EXIT_FAILURES = 1
 
@@ -73,13 +73,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="fix any config value, e.g. --set training.epochs=1 (repeatable)")
     p.add_argument("--allow-hub", action="store_true", help="allow downloading models from the Hugging Face hub")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per trial only)")
+    p.add_argument("--explain", nargs="?", const="all", metavar="SECTION",
+                   help="print every key of a config section (study, model, data, lora, training, decoding, "
+                        "pretraining, evaluation; default all) with its type, default, range and help, and exit")
     return p.parse_args(argv)
 
 
 def _settings(space: Any, args: argparse.Namespace) -> Any:
     from dataclasses import replace
 
-    from study.config import StudySettings, check_value
+    from study.core.config import StudySettings, check_value
 
     overrides = {
         "objectives": tuple(s.strip() for s in args.objectives.split(",")) if args.objectives else None,
@@ -115,7 +118,7 @@ def _check_run_flags(args: argparse.Namespace) -> None:
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     import yaml
 
-    from study.config import SECTIONS
+    from study.core.config import SECTIONS
 
     out: dict[str, Any] = {}
     if args.model:
@@ -168,6 +171,12 @@ def _check_rank(space: Any, model_source: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    if args.explain:
+        from study.core.config import SECTIONS, explain
+
+        names = ["study", *SECTIONS] if args.explain == "all" else [args.explain]
+        print("\n\n".join(explain(name) for name in names))
+        return 0
     quiet_libraries(allow_hub=args.allow_hub)
     runner, storage_url = _prepare(args)
     if args.workers > 1:
@@ -179,11 +188,12 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     """Check everything the user gave, then open the storage; returns the study runner and the storage URL."""
     from objectives import parse_objectives
     from search_spaces import load_space
-    from study.data import load_splits
-    from study.loop import StudyRunner
-    from study.model import check_quantization, resolve_model
-    from study.pruning import make_pruner
-    from study.storage import check_shareable, default_storage_url, make_sampler, open_storage, sampler_seed
+    from study.finetune.data import load_splits
+    from study.finetune.model import check_quantization, resolve_model
+    from study.optimize.loop import StudyRunner
+    from study.optimize.pruning import make_pruner
+    from study.optimize.samplers import make_sampler, sampler_seed
+    from study.optimize.storage import check_shareable, default_storage_url, open_storage
 
     # Everything the user gave is checked before the storage is touched: a typo never
     # leaves a half-made study behind.
@@ -224,7 +234,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
 
 def _run_worker(runner: Any, args: argparse.Namespace, storage_url: str) -> int:
     """Run trials in this process; a worker started by --workers leaves summary and advice to its parent."""
-    from study.loop import TooManyFailures
+    from study.optimize.loop import TooManyFailures
 
     started = time.perf_counter()
     is_worker = args.worker_id is not None
@@ -252,8 +262,8 @@ def _run_workers(runner: Any, argv: list[str], workers: int, storage_url: str) -
     """Start ``workers`` processes of this command on the study and wait for them."""
     import optuna
 
-    from study.loop import summary
-    from study.workers import run_workers
+    from study.optimize.loop import summary
+    from study.optimize.workers import run_workers
 
     started = time.perf_counter()
     runner.open()  # the study exists before the workers start: they load it rather than race to create it
@@ -272,7 +282,7 @@ def _run_workers(runner: Any, argv: list[str], workers: int, storage_url: str) -
 
 
 def _resume_advice(study_name: str, storage_url: str) -> str:
-    from study.storage import redact
+    from study.optimize.storage import redact
 
     return (
         f"\ninterrupted: the running trial is marked FAIL, finished trials are kept. "

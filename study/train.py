@@ -30,9 +30,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_libraries(allow_hub=args.allow_hub)
-    from study.config import load_trial_config
-    from study.model import merge_adapter, resolve_model
-    from study.trial import Workbench, run_trial
+    from study.core.config import load_trial_config
+    from study.finetune.model import merge_adapter, resolve_model
+    from study.finetune.trial import run_trial
+    from study.finetune.workbench import Workbench
 
     cfg = load_trial_config(args.config)
     out = Path(args.out)

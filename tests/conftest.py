@@ -17,7 +17,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 @pytest.fixture(scope="session")
 def default_model_dir() -> Path:
-    from study.model import prepare_default_model
+    from study.finetune.gguf import prepare_default_model
 
     return prepare_default_model()
 

@@ -31,13 +31,23 @@ def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_mod
     study = optuna.load_study(study_name="e2e", storage=storage)
     assert study.metric_names == ["rougeL", "bertscore_f1", "train_seconds"]
     assert {t.state.name for t in study.trials} <= {"COMPLETE", "PRUNED"}
+    base = [t for t in study.trials if t.user_attrs.get("reference") == "base"]
+    assert len(base) == 1 and base[0].state.name == "COMPLETE" and base[0].number == 0, "the base model comes first"
+    assert base[0].values[2] == 0.0 and not base[0].params  # no training, no parameters
+    assert len(base[0].user_attrs["per_question"]["rougeL"]) == len(base[0].user_attrs["answers"])
+    assert base[0].number in [t.number for t in study.best_trials]  # 0 s of training: on the front
+    tuned = [t for t in study.trials if t not in base]
     twin = optuna.load_study(study_name="e2e.pruning", storage=storage)
     assert len(twin.trials) == 6
-    for t, shadow in zip(study.trials, twin.trials):
+    for t, shadow in zip(tuned, twin.trials):
         assert shadow.user_attrs["trial_number"] == t.number and shadow.state == t.state
         assert shadow.intermediate_values, "every trial reports its pruning metric at every check"
         assert {"config", "metrics", "history", "samples", "answers"} <= set(t.user_attrs)
         if t.state.name == "COMPLETE":  # two checks an epoch: steps 1-6, epochs 0.5 to 3
+            interval = t.user_attrs["intervals"]["rougeL"]
+            assert interval["low"] <= t.user_attrs["metrics"]["rougeL"] <= interval["high"]
+            gain = t.user_attrs["gain_vs_base"]["rougeL"]
+            assert gain["gain_ci95"][0] <= gain["gain"] <= gain["gain_ci95"][1]
             assert sorted(shadow.intermediate_values) == [1, 2, 3, 4, 5, 6]
             assert [h["epoch"] for h in t.user_attrs["history"]] == [0.5, 1, 1.5, 2, 2.5, 3]
     assert study.user_attrs["checks_per_epoch"] == 2
@@ -46,7 +56,8 @@ def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_mod
                              capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "resume it with --checks-per-epoch 2" in refused.stderr
     cli("study.run", *common, "--trials", "1", "--set", "training.epochs=3", "--checks-per-epoch", "2", cwd=tmp_path)
-    assert len(optuna.load_study(study_name="e2e", storage=storage).trials) == 7  # resumed, not restarted
+    resumed = optuna.load_study(study_name="e2e", storage=storage).trials
+    assert len(resumed) == 8  # resumed, not restarted: 7 fine-tunes and the base model, scored once
 
     cli("study.export", "--study-name", "e2e", "--storage", storage, "--out", "best.yaml", cwd=tmp_path)
     doc = yaml.safe_load((tmp_path / "best.yaml").read_text())
@@ -70,7 +81,8 @@ def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_mod
 
 def test_smoke_space_with_the_bundled_model(tmp_path, default_model_dir):
     out = cli("study.run", "--space", "smoke", "--no-progress", cwd=tmp_path).stdout
-    assert "study 'smoke': 3 trials" in out
+    assert "study 'smoke': 4 trials" in out  # 3 fine-tunes and the base model
+    assert "(the base model, untuned" in out
     assert (tmp_path / "studies" / "smoke.db").is_file()
     study = optuna.load_study(study_name="smoke", storage=f"sqlite:///{tmp_path / 'studies' / 'smoke.db'}")
     assert sum(t.state.name == "COMPLETE" for t in study.trials) >= 1

@@ -4,10 +4,10 @@ import torch
 from transformers import AutoTokenizer
 
 from benchmarks.trial_overhead import standard_generate
-from study.config import DecodingConfig, ModelConfig
-from study.data import QAPair, encode_prompt
-from study.evaluation import generate_answers
-from study.model import load_base_model
+from study.core.config import DecodingConfig, ModelConfig
+from study.finetune.data import QAPair, encode_prompt
+from study.finetune.evaluation import generate_answers
+from study.finetune.model import load_base_model
 
 
 def test_the_baselines_standard_generation_answers_as_the_project_does(tiny_model_dir):

@@ -1,12 +1,12 @@
-"""Small studies built by hand, shaped like the ones :mod:`study.loop` writes.
+"""Small studies built by hand, shaped like the ones :mod:`study.optimize.loop` writes.
 
 ``heart`` (fixtures ``study``, ``study_2d``, ``storage_url``): trials 0-3 are COMPLETE (trial 0
 dominates trial 1, so the Pareto front is 0, 2 and 3), trial 4 is PRUNED at epoch 2 with
 intermediate values, trial 5 FAILED; the storage also holds the ``.pruning`` companion study.
 It has none of the optional analysis data (test scores, human ratings, quiz accuracy).
 
-``clinical`` (fixtures ``clinical_study``, ``clinical_url``): everything the analyses of
-:mod:`reports._analysis` read; see :func:`build_clinical_study`.
+``clinical`` (fixtures ``clinical_study``, ``clinical_url``): everything the analyses registered in
+:mod:`reports._analyses` read; see :func:`build_clinical_study`.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def build_study(storage: Any, n_objectives: int = 3) -> optuna.Study:
             user_attrs=_attrs(number, dict(zip(METRICS, values))),
             intermediate_values={1: 3.2 - number / 10, 2: 3.1 - number / 10},
         ))
-    # Pruned and failed trials go through ask/tell as in study.loop; Trial.report is refused
+    # Pruned and failed trials go through ask/tell as in study.optimize.loop; Trial.report is refused
     # for multi-objective studies, so intermediate values go to the storage directly.
     pruned = study.ask(fixed_distributions=DISTRIBUTIONS)
     for step, value in ((1, 3.5), (2, 3.6)):

@@ -4,8 +4,8 @@ import optuna
 import pytest
 
 from search_spaces import Choice, Range, load_space, parse_space
-from study.config import TrialConfig
-from study.errors import StudyError
+from study.core.config import TrialConfig
+from study.core.errors import StudyError
 
 
 @pytest.mark.parametrize("name", ["default", "smoke", "llama-3.1-8b", "clinical"])

@@ -19,7 +19,9 @@ from typing import Iterator
 import pytest
 
 POSTGRES_ENV = "LORA_STUDY_TEST_POSTGRES"
-STUB_DIR = Path(__file__).parent  # holds stub_worker.py
+STUB_DIR = Path(__file__).parent  # holds stub_worker.py and stubs.py
+if str(STUB_DIR) not in sys.path:
+    sys.path.insert(0, str(STUB_DIR))  # the tests here import stubs (pytest's importlib mode adds no path)
 
 
 def _libpq(url: str) -> str:

@@ -18,9 +18,9 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-import study.loop
+import study.optimize.loop
+import study.optimize.workers
 import study.run
-import study.workers
 
 
 def stub_trial(cfg: Any, monitor: Any) -> SimpleNamespace:
@@ -40,8 +40,8 @@ def stub_trial(cfg: Any, monitor: Any) -> SimpleNamespace:
     return SimpleNamespace(metrics=metrics, history=[metrics], predictions=[], pruned_at=None)
 
 
-study.loop.StudyRunner._load_trial_fn = lambda self: stub_trial
-study.workers.WORKER_MODULE = "stub_worker"
+study.optimize.loop.StudyRunner._load_trial_fn = lambda self: stub_trial
+study.optimize.workers.WORKER_MODULE = "stub_worker"
 
 if __name__ == "__main__":
     sys.exit(study.run.main())

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from study.config import DataConfig
-from study.data import BUNDLED_QA, IGNORE_INDEX, encode_example, load_splits, read_jsonl, split_pairs
-from study.errors import StudyError
+from study.core.config import DataConfig
+from study.core.errors import StudyError
+from study.finetune.data import BUNDLED_QA, IGNORE_INDEX, encode_example, load_splits, read_jsonl, split_pairs
 
 
 def test_bundled_set_is_large_and_split_without_shared_questions():
@@ -69,7 +69,7 @@ def test_directory_splits_refuse_a_question_in_two_files(tmp_path):
 def test_loss_covers_answer_tokens_only(default_model_dir):
     from transformers import AutoTokenizer
 
-    from study.data import QAPair
+    from study.finetune.data import QAPair
 
     tok = AutoTokenizer.from_pretrained(default_model_dir)
     ex = encode_example(tok, QAPair("Which drug?", "Tacrolimus."), "Be brief.", 256)
@@ -93,7 +93,7 @@ def test_the_fingerprint_changes_with_the_pairs_a_study_uses_and_only_with_them(
 
 
 def test_a_study_from_before_fingerprints_resumes_on_any_data(qa_file):
-    from study.loop import check_same_data
+    from study.optimize.loop import check_same_data
 
     splits = load_splits(DataConfig(path=str(qa_file)))
     check_same_data("old", {"data_source": str(qa_file), "n_train": 1}, splits)  # no fingerprint stored: no check

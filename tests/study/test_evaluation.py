@@ -4,8 +4,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from study.data import IGNORE_INDEX, QAPair, encode_example
-from study.evaluation import answer_loss, label_logprobs, prompt_batch
+from study.finetune.data import IGNORE_INDEX, QAPair, encode_example
+from study.finetune.evaluation import answer_loss, label_logprobs, prompt_batch
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +84,8 @@ def test_shared_prefix_never_swallows_a_whole_prompt():
 @pytest.fixture(scope="module")
 def adapted(tiny_model_dir, draw_lora_b):
     """The tiny model with a LoRA adapter whose update is not zero (folded in while answering)."""
-    from study.config import LoraConfig, ModelConfig
-    from study.model import attach_adapter, detach_adapter, load_base_model
+    from study.core.config import LoraConfig, ModelConfig
+    from study.finetune.model import attach_adapter, detach_adapter, load_base_model
 
     base = load_base_model(ModelConfig(name=str(tiny_model_dir), device="cpu"))
     model = draw_lora_b(attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.0), seed=0))
@@ -96,9 +96,9 @@ def adapted(tiny_model_dir, draw_lora_b):
 
 
 def test_answering_from_the_scoring_pass_gives_the_same_answers_and_losses(adapted):
-    from study.config import DecodingConfig
-    from study.data import encode_prompt
-    from study.evaluation import answers_and_logprobs, generate_answers, mean_loss
+    from study.core.config import DecodingConfig
+    from study.finetune.data import encode_prompt
+    from study.finetune.evaluation import answers_and_logprobs, generate_answers, mean_loss
 
     model, tokenizer, pairs = adapted
     prompts = [encode_prompt(tokenizer, p, "Be brief.") for p in pairs]
@@ -115,9 +115,9 @@ def test_answering_from_the_scoring_pass_gives_the_same_answers_and_losses(adapt
 
 
 def test_examples_cut_inside_their_prompt_are_scored_apart(adapted):
-    from study.config import DecodingConfig
-    from study.data import encode_prompt
-    from study.evaluation import answers_and_logprobs, generate_answers
+    from study.core.config import DecodingConfig
+    from study.finetune.data import encode_prompt
+    from study.finetune.evaluation import answers_and_logprobs, generate_answers
 
     model, tokenizer, pairs = adapted
     prompts = [encode_prompt(tokenizer, p, "Be brief.") for p in pairs[:3]]

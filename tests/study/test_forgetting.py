@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from study.errors import StudyError
-from study.forgetting import GENERAL_MCQ, MultipleChoice, Quiz, read_quiz
+from study.core.errors import StudyError
+from study.finetune.forgetting import GENERAL_MCQ, MultipleChoice, Quiz, read_quiz
 
 
 def test_bundled_quiz_has_100_questions_outside_transplantation():

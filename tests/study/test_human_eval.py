@@ -6,8 +6,8 @@ import json
 import optuna
 import pytest
 
-from study.config import DataConfig, TrialConfig
-from study.data import load_splits
+from study.core.config import DataConfig, TrialConfig
+from study.finetune.data import load_splits
 from study.human_eval import agreement, main
 
 

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from study.config import LoraConfig, ModelConfig
-from study.lora_dropout import MaskDropout, use_mask_dropout
-from study.model import attach_adapter, detach_adapter, load_base_model
+from study.core.config import LoraConfig, ModelConfig
+from study.finetune.lora_dropout import MaskDropout, use_mask_dropout
+from study.finetune.model import attach_adapter, detach_adapter, load_base_model
 
 
 def test_drops_the_asked_share_and_keeps_the_expectation():

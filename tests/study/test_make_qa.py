@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from study.data import BUNDLED_CORPUS, read_jsonl
+from study.finetune.data import BUNDLED_CORPUS, read_jsonl
 from study.make_qa import Passage, main, parse_pairs, passages, select_pairs
 
 

@@ -2,17 +2,11 @@ from __future__ import annotations
 
 import torch
 
-from study.config import DecodingConfig, LoraConfig, ModelConfig
-from study.data import IGNORE_INDEX, QAPair, encode_prompt
-from study.evaluation import generate_answers, generation_kwargs
-from study.model import (
-    adapter_folded_in,
-    answer_logits,
-    attach_adapter,
-    detach_adapter,
-    load_base_model,
-    shared_prefix_length,
-)
+from study.core.config import DecodingConfig, LoraConfig, ModelConfig
+from study.finetune.data import IGNORE_INDEX, QAPair, encode_prompt
+from study.finetune.evaluation import generate_answers, generation_kwargs
+from study.finetune.logits import answer_logits, shared_prefix_length
+from study.finetune.model import adapter_folded_in, attach_adapter, detach_adapter, load_base_model
 
 
 def test_folding_the_adapter_in_gives_the_same_answers_and_restores_every_weight_exactly(tiny_model_dir, draw_lora_b):

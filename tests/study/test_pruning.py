@@ -4,8 +4,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from study.evaluation import Evaluation
-from study.pruning import TrialPruning, make_pruner, pruning_study
+from study.finetune.evaluation import Evaluation
+from study.optimize.pruning import TrialPruning, make_pruner, pruning_study
 
 
 def multi_objective_study(tmp_path, pruner: str, metric: str = "eval_loss"):
@@ -73,7 +73,7 @@ def test_wilcoxon_prunes_on_per_question_scores(tmp_path):
 
 
 def test_make_pruner_rejects_unknown_names():
-    from study.errors import StudyError
+    from study.core.errors import StudyError
 
     assert isinstance(make_pruner("none"), optuna.pruners.NopPruner)
     with pytest.raises(StudyError, match="unknown pruner 'sometimes'"):
@@ -82,7 +82,7 @@ def test_make_pruner_rejects_unknown_names():
 
 @pytest.mark.parametrize("sampler", ["tpe", "nsga2", "gp", "random"])
 def test_samplers_keep_proposing_after_pruned_trials_in_a_multi_objective_study(tmp_path, sampler):
-    from study.storage import make_sampler
+    from study.optimize.samplers import make_sampler
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     study = optuna.create_study(study_name="s", storage=url, directions=["maximize", "minimize"],

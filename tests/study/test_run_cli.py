@@ -134,7 +134,7 @@ def test_existing_study_with_other_objectives_is_refused_on_a_sql_server(capsys,
 
 
 def stub_trials(monkeypatch, trial_fn):
-    from study.loop import StudyRunner
+    from study.optimize.loop import StudyRunner
 
     monkeypatch.setattr(StudyRunner, "_load_trial_fn", lambda self: trial_fn)
 

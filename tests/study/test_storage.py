@@ -10,15 +10,9 @@ import pytest
 from optuna.trial import TrialState
 
 from objectives import parse_objectives
-from study.errors import StudyError
-from study.storage import (
-    check_shareable,
-    counted_trials,
-    create_or_resume,
-    open_storage,
-    redact,
-    sampler_seed,
-)
+from study.core.errors import StudyError
+from study.optimize.samplers import sampler_seed
+from study.optimize.storage import check_shareable, counted_trials, create_or_resume, open_storage, redact
 
 OBJECTIVES = parse_objectives(["rougeL:max", "train_seconds:min"])
 

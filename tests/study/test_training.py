@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import pytest
 from transformers import TrainerControl
 
-from study.data import IGNORE_INDEX
-from study.training import EvalHook
+from study.finetune.data import IGNORE_INDEX
+from study.finetune.training import EvalHook
 
 
 def drive(hook: EvalHook, epochs: int, steps_per_epoch: int) -> list[tuple[int, float]]:
@@ -64,10 +64,10 @@ def test_cpu_loss_with_answer_only_logits_equals_the_full_loss_and_its_gradients
     import torch
     from transformers import Trainer
 
-    from study.config import DataConfig, LoraConfig, ModelConfig, TrainingConfig, TrialConfig
-    from study.data import TokenCache, load_splits
-    from study.model import attach_adapter, load_base_model
-    from study.training import build_trainer
+    from study.core.config import DataConfig, LoraConfig, ModelConfig, TrainingConfig, TrialConfig
+    from study.finetune.data import TokenCache, load_splits
+    from study.finetune.model import attach_adapter, load_base_model
+    from study.finetune.training import build_trainer
 
     cfg = TrialConfig(model=ModelConfig(name=str(tiny_model_dir), device="cpu"),
                       data=DataConfig(path=str(qa_file), max_seq_length=64),

@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from study.config import DataConfig, DecodingConfig, LoraConfig, ModelConfig, TrainingConfig, TrialConfig
-from study.evaluation import Evaluation, generate_answers
-from study.trial import Workbench, run_trial
+from study.core.config import DataConfig, DecodingConfig, LoraConfig, ModelConfig, TrainingConfig, TrialConfig
+from study.finetune.evaluation import Evaluation, generate_answers
+from study.finetune.trial import run_trial
+from study.finetune.workbench import Workbench
 
 
 def tiny_config(model_dir, qa_file, **training) -> TrialConfig:
@@ -115,7 +116,7 @@ def test_batched_generation_equals_one_at_a_time(bench):
 def test_forgetting_judge_and_continued_pretraining_are_scored_when_asked(bench, tiny_model_dir, qa_file):
     from dataclasses import replace
 
-    from study.config import EvalConfig, PretrainConfig
+    from study.core.config import EvalConfig, PretrainConfig
 
     cfg = tiny_config(tiny_model_dir, qa_file, epochs=1)
     cfg = replace(cfg, evaluation=EvalConfig(general_questions=8, judge=True),

@@ -18,13 +18,14 @@ from optuna.trial import TrialState
 
 from objectives import parse_objectives
 from search_spaces import load_space
-from study.config import DataConfig
-from study.data import load_splits
-from study.errors import StudyError
-from study.loop import StudyRunner, TooManyFailures
-from study.pruning import TrialPruning
-from study.recovery import Heartbeat, fail_stale_trials
-from study.storage import make_sampler, open_storage
+from study.core.config import DataConfig
+from study.core.errors import StudyError
+from study.finetune.data import load_splits
+from study.optimize.loop import StudyRunner, TooManyFailures
+from study.optimize.pruning import TrialPruning
+from study.optimize.recovery import Heartbeat, fail_stale_trials
+from study.optimize.samplers import make_sampler
+from study.optimize.storage import open_storage
 
 # These tests ask for trials by hand, as a worker's loop does; Optuna warns about heartbeats outside optimize().
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage")
@@ -82,11 +83,11 @@ def test_a_failed_trial_keeps_its_reason_and_the_study_goes_on(rdb_url, qa_file)
     failed = runner.study.trials[1]
     assert failed.user_attrs["fail_reason"] == "ValueError: boom"
     assert "ValueError: boom" in failed.user_attrs["fail_traceback"]
-    assert states(runner.pruning) == ["COMPLETE", "FAIL", "COMPLETE"]
+    assert states(runner.pruning_study) == ["COMPLETE", "FAIL", "COMPLETE"]
 
 
 def test_a_diverged_trial_is_pruned_with_its_reason(rdb_url, qa_file):
-    from study.errors import DivergedError
+    from study.core.errors import DivergedError
 
     runner = make_runner(rdb_url, qa_file, raising(DivergedError("training loss is nan")))
     runner.run(1)
@@ -109,7 +110,7 @@ def test_ctrl_c_marks_the_running_trial_and_its_twin_failed(rdb_url, qa_file):
         runner.run(3)
     assert states(runner.study) == ["FAIL"]
     assert runner.study.trials[0].user_attrs["fail_reason"] == "interrupted (Ctrl-C)"
-    assert states(runner.pruning) == ["FAIL"]
+    assert states(runner.pruning_study) == ["FAIL"]
 
 
 def test_total_trials_counts_every_workers_trials(rdb_url, qa_file):
@@ -126,7 +127,7 @@ def _dead_worker_trial(url: str, qa_file) -> tuple[int, dict[str, Any]]:
     runner.open()
     trial = runner.study.ask()
     runner.space.suggest(trial)
-    TrialPruning(trial, runner.pruning, runner.pruning_objective)
+    TrialPruning(trial, runner.pruning_study, runner.pruning_objective)
     with Heartbeat(runner.storage, trial):
         pass
     return trial.number, dict(trial.params)
@@ -142,7 +143,7 @@ def test_the_trial_of_a_dead_worker_is_failed_and_its_configuration_run_again(rd
     retry = trials[1]
     assert retry.params == params and retry.user_attrs["retry_of"] == number
     assert trials[2].params != params
-    assert states(runner.pruning) == ["FAIL", "COMPLETE", "COMPLETE"]
+    assert states(runner.pruning_study) == ["FAIL", "COMPLETE", "COMPLETE"]
 
 
 def test_a_configuration_that_keeps_killing_its_worker_is_not_retried_forever(rdb_url, qa_file):
@@ -174,7 +175,7 @@ def test_a_running_trial_keeps_beating_and_is_not_taken_for_dead(rdb_url, qa_fil
 def test_each_worker_gets_one_gpu_round_robin_and_its_share_of_the_cores():
     import os
 
-    from study.workers import worker_env
+    from study.optimize.workers import worker_env
 
     envs = [worker_env(i, 3, ["4", "7"], {"PATH": "/bin"}) for i in range(3)]
     assert [e["CUDA_VISIBLE_DEVICES"] for e in envs] == ["4", "7", "4"]
@@ -184,8 +185,8 @@ def test_each_worker_gets_one_gpu_round_robin_and_its_share_of_the_cores():
 
 
 def test_a_worker_runs_the_same_command_as_a_single_worker():
+    from study.optimize.workers import worker_command
     from study.run import parse_args
-    from study.workers import worker_command
 
     command = worker_command(["--space", "smoke", "--workers", "4", "--total-trials", "20"], index=2)
     args = parse_args(command[3:])
@@ -193,12 +194,12 @@ def test_a_worker_runs_the_same_command_as_a_single_worker():
 
 
 def test_run_defaults_match_the_modules_that_use_them():
-    import study.loop
+    import study.optimize.loop
+    import study.optimize.storage
     import study.run
-    import study.storage
 
-    assert study.run.MAX_CONSECUTIVE_FAILURES == study.loop.MAX_CONSECUTIVE_FAILURES
-    assert study.run.HEARTBEAT_SECONDS == study.storage.HEARTBEAT_SECONDS
+    assert study.run.MAX_CONSECUTIVE_FAILURES == study.optimize.loop.MAX_CONSECUTIVE_FAILURES
+    assert study.run.HEARTBEAT_SECONDS == study.optimize.storage.HEARTBEAT_SECONDS
 
 
 def test_a_resumed_study_keeps_the_metric_its_pruner_compares(rdb_url, qa_file):

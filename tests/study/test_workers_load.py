@@ -15,7 +15,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from study.storage import open_storage
+from study.optimize.storage import open_storage
 
 pytestmark = pytest.mark.slow
 

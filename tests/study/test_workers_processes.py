@@ -19,7 +19,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from study.storage import open_storage
+from study.optimize.storage import open_storage
 
 pytestmark = pytest.mark.slow
 
@@ -86,8 +86,14 @@ def test_two_real_workers_share_a_study(shared_url, tiny_model_dir, qa_file, tmp
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    done = trials(shared_url)
+    everything = trials(shared_url)
+    base = [t for t in everything if t.user_attrs.get("reference") == "base"]
+    done = [t for t in everything if t not in base]
     assert [t.state.name for t in done] == ["COMPLETE", "COMPLETE"]
     assert done[0].params != done[1].params  # each worker's sampler has its own seed
     assert "[0] worker done: 1 complete" in proc.stdout and "[1] worker done: 1 complete" in proc.stdout
-    assert "study 's': 2 trials (2 complete, 0 pruned, 0 fail)" in proc.stdout
+    # Both workers start by looking for the base model's trial: it is scored once, by one of them.
+    assert [t.state.name for t in base if t.state.name != "FAIL"] == ["COMPLETE"]
+    assert all("duplicate" in t.user_attrs["fail_reason"] for t in base if t.state.name == "FAIL")
+    fails = len(base) - 1
+    assert f"study 's': {3 + fails} trials ({3} complete, 0 pruned, {fails} fail)" in proc.stdout

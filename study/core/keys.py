@@ -1,0 +1,58 @@
+"""The names of what a study stores, defined once: user-attribute keys and the pruning study's name.
+
+Writers (:mod:`study.optimize.records`, the loop, recovery, export) and readers (the report,
+export, human evaluation, the benchmarks) import these names instead of spelling the strings.
+Values are JSON (Optuna stores user attributes as JSON): no NaN, ``None`` instead.
+"""
+
+from __future__ import annotations
+
+#: The pruning study of study S is S + PRUNING_SUFFIX (see study.optimize.pruning).
+PRUNING_SUFFIX = ".pruning"
+#: The confirmation runs of study S are the trials of study S + CONFIRM_SUFFIX (see study.confirm).
+CONFIRM_SUFFIX = ".confirm"
+
+# --- on a trial of the main study -------------------------------------------------------------
+CONFIG = "config"  # the full TrialConfig as a dict: export and confirm rebuild the fine-tune from it
+METRICS = "metrics"  # validation metrics of the last evaluation, one mapping (also stored one by one)
+HISTORY = "history"  # one mapping of metrics per check, with its "epoch"
+SAMPLES = "samples"  # a few questions with reference and generated answer
+ANSWERS = "answers"  # every validation answer, in the order of the validation split
+PER_QUESTION = "per_question"  # metric -> per-question scores, in validation order
+INTERVALS = "intervals"  # metric -> 95 % bootstrap interval {estimate, low, high, n}
+GAIN_VS_BASE = "gain_vs_base"  # objective metric -> paired difference against the base model
+REFERENCE = "reference"  # "base": the untuned base model scored as a point of the study
+PRUNED_AT = "pruned_at"  # the epoch (or question) at which the pruner stopped the trial
+FAIL_REASON = "fail_reason"
+FAIL_TRACEBACK = "fail_traceback"
+RETRY_OF = "retry_of"  # the trial whose configuration this one runs again (its worker died)
+PRUNING_TRIAL = "pruning_trial"  # number of this trial's trial in the pruning study
+PRUNING_TRIAL_BEFORE = "pruning_twin"  # the same, as studies stored before 2026-12-03 name it
+
+# --- on a trial of the confirmation study (<name>.confirm) ------------------------------------
+CONFIRMS = "confirms"  # the main study's trial whose configuration this run re-trains
+SEED = "seed"  # the training seed of this run
+
+# --- on a trial of the pruning study ----------------------------------------------------------
+MAIN_TRIAL = "trial_number"  # the main study's trial it stands for
+
+# --- on the main study ------------------------------------------------------------------------
+SPACE = "space"
+PRUNER = "pruner"
+PRUNING_METRIC = "pruning_metric"
+CHECKS_PER_EPOCH = "checks_per_epoch"
+DATA_SOURCE = "data_source"
+DATA_FINGERPRINT = "data_fingerprint"
+BERTSCORE_ENCODER = "bertscore_encoder"
+BASE_DECODING = "base_decoding"  # how the base model answered: "the space's default decoding" or "fixed"
+TEST_SCORES = "test_scores"  # export: trial number -> test-split scores
+CONFIRMED = "confirmed"  # study.confirm: trial number -> metric -> {mean, sd, seeds, low, high, gain}
+NOISE_FLOOR = "noise_floor"  # study.confirm: metric -> median seed-to-seed SD of one configuration
+HUMAN_EVAL = "human_eval"
+HUMAN_AGREEMENT = "human_agreement"
+
+
+def pruning_trial_number(user_attrs: dict) -> int | None:
+    """The pruning study's trial of a main trial, in studies stored before and after the rename."""
+    number = user_attrs.get(PRUNING_TRIAL, user_attrs.get(PRUNING_TRIAL_BEFORE))
+    return number if isinstance(number, int) else None

@@ -1,0 +1,298 @@
+"""One trial as a recipe: a :class:`TrialConfig` in, its metrics out.
+
+The base model, tokenised data and BERTScore encoder live in the process's
+:class:`~study.finetune.workbench.Workbench`; a trial borrows them and runs its phases in order:
+
+    setup → [continued pre-training] → training with checks → evaluation → extra scores → teardown
+
+Training asks the ``monitor`` (the pruner) after each check whether to stop; teardown removes
+the adapter again, whatever happened, so the next trial starts from the untouched base model.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Protocol, Sequence
+
+from study.core.config import TrialConfig
+from study.core.errors import DivergedError
+from study.finetune.data import QAPair
+from study.finetune.evaluation import (
+    Evaluation,
+    answer_loss,
+    answers_and_logprobs,
+    evaluate_model,
+    mean_loss,
+    score_answers,
+)
+from study.finetune.memory import release_memory
+from study.finetune.model import attach_adapter, detach_adapter
+from study.finetune.training import EvalHook, build_trainer
+from study.finetune.workbench import Workbench
+
+
+class TrialMonitor(Protocol):
+    """What a trial tells the study while it runs; each method returns True to stop the trial."""
+
+    def after_check(self, check: int, evaluation: Evaluation) -> bool: ...
+
+    def after_chunk(self, first_question: int, evaluation: Evaluation) -> bool: ...
+
+
+@dataclass
+class TrialResult:
+    metrics: dict[str, float]
+    history: list[dict[str, float]]  # one dict of metrics per check, with its "epoch" (1.5 = half-way through the second)
+    predictions: list[str]
+    pruned_at: float | None = None  # epoch (or question index for per-question pruning) where it stopped
+    per_item: dict[str, list] = field(default_factory=dict)  # per-question scores (Evaluation.per_item)
+
+
+@dataclass
+class ValidationInputs:
+    """The validation split as a trial scores it: pairs, prompt ids, teacher-forced examples, references."""
+
+    pairs: list[QAPair]
+    prompts: list[list[int]]
+    examples: list[dict[str, list[int]]]
+
+    @property
+    def references(self) -> list[str]:
+        return [p.answer for p in self.pairs]
+
+    @classmethod
+    def of(cls, bench: Workbench, cfg: TrialConfig) -> "ValidationInputs":
+        pairs = list(bench.splits.val)
+        system_prompt = cfg.data.instructions
+        return cls(pairs, bench.tokens.prompts(pairs, system_prompt),
+                   bench.tokens.examples(pairs, system_prompt, cfg.data.max_seq_length))
+
+
+def run_trial(
+    cfg: TrialConfig,
+    bench: Workbench,
+    monitor: TrialMonitor | None = None,
+    eval_chunks: int = 1,
+    full_eval_every_check: bool = True,
+    checks_per_epoch: int = 1,
+    show_progress: bool = False,
+    on_trained: Callable[[Any], None] | None = None,
+) -> TrialResult:
+    """Fine-tune one adapter on the training split and score it on the validation split.
+
+    With ``eval_chunks > 1`` the validation questions are scored once, after training, in that
+    many chunks, and ``monitor.after_chunk`` may stop the trial between chunks (per-question
+    pruning); otherwise the validation split is checked after every epoch (``checks_per_epoch``
+    times an epoch when a monitor listens) and ``monitor.after_check`` may stop training.
+    With ``full_eval_every_check=False`` checks before the last measure the answer loss only
+    (no generation), which is all a pruner on ``eval_loss`` needs. ``on_trained(peft_model)``
+    runs after a trial that was not pruned, before the adapter is removed (saving it, scoring
+    the test split).
+    """
+    recipe = TrialRecipe(cfg, bench, monitor, eval_chunks=eval_chunks, full_eval_every_check=full_eval_every_check,
+                         checks_per_epoch=checks_per_epoch, show_progress=show_progress)
+    return recipe.run(on_trained)
+
+
+def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
+    """The untuned base model, scored like a trial: same questions, metrics and per-question scores.
+
+    No adapter and no training: ``train_seconds`` is 0, forgetting is 0 by definition, and
+    the judge (itself the base model) rates the base model's own answers.
+    """
+    start = time.perf_counter()
+    val = ValidationInputs.of(bench, cfg)
+    model, tokenizer = bench.base.model, bench.base.tokenizer
+    evaluation = evaluate_model(model, tokenizer, val.prompts, val.examples, val.references, cfg.decoding,
+                                bench.bertscorer, seed=cfg.training.seed)
+    metrics = dict(evaluation.metrics)
+    if cfg.evaluation.general_questions:
+        _, accuracy = bench.quiz(cfg.evaluation.general_questions)
+        metrics.update(general_accuracy=accuracy, general_accuracy_base=accuracy, forgetting=0.0)
+    if cfg.evaluation.judge:
+        from study.finetune.judge import judge_scores
+
+        scores = judge_scores(model, tokenizer, [p.question for p in val.pairs], val.references, evaluation.predictions)
+        metrics["judge_score"] = sum(scores) / len(scores)
+    metrics.update(train_seconds=0.0, pretrain_seconds=0.0, total_seconds=time.perf_counter() - start)
+    release_memory()
+    return TrialResult(metrics, [], evaluation.predictions, None, evaluation.per_item)
+
+
+class TrialRecipe:
+    """The phases of one trial, with its state declared here rather than in closures."""
+
+    def __init__(self, cfg: TrialConfig, bench: Workbench, monitor: TrialMonitor | None = None, *,
+                 eval_chunks: int = 1, full_eval_every_check: bool = True, checks_per_epoch: int = 1,
+                 show_progress: bool = False) -> None:
+        self.cfg, self.bench, self.monitor = cfg, bench, monitor
+        self.eval_chunks = eval_chunks
+        self.full_eval_every_check = full_eval_every_check
+        self.show_progress = show_progress
+        self.per_epoch = eval_chunks <= 1  # checks during training; otherwise chunks after it
+        self.checks = checks_per_epoch if monitor is not None and self.per_epoch else 1  # per epoch
+        self.val = ValidationInputs.of(bench, cfg)
+        self.history: list[dict[str, float]] = []  # one entry per check
+        self.last_check: Evaluation | None = None
+        self.extra: dict[str, float] = {}  # scores beside the validation metrics (forgetting, judge, pre-training)
+        self.peft_model: Any = None
+
+    def run(self, on_trained: Callable[[Any], None] | None = None) -> TrialResult:
+        start = time.perf_counter()
+        self.setup()
+        try:
+            if self.cfg.pretraining.epochs:
+                self.pretrain()
+            train_loss, train_seconds, pruned_at = self.train()
+            evaluation, pruned_at = self.evaluate(pruned_at)
+            if pruned_at is None:
+                self.extra_scores(evaluation.predictions)
+                if on_trained is not None:
+                    on_trained(self.peft_model)
+        finally:
+            self.teardown()
+        metrics = {k: v for k, v in evaluation.metrics.items() if k != "epoch"}
+        metrics.update(self.extra)
+        metrics.update(train_loss=train_loss, train_seconds=train_seconds + self.extra.get("pretrain_seconds", 0.0),
+                       total_seconds=time.perf_counter() - start)
+        return TrialResult(metrics, self.history, evaluation.predictions, pruned_at, evaluation.per_item)
+
+    def setup(self) -> None:
+        """The base model's quiz score (once per process) and a fresh adapter on the shared model."""
+        if self.cfg.evaluation.general_questions:
+            _, self.extra["general_accuracy_base"] = self.bench.quiz(self.cfg.evaluation.general_questions)
+        self.peft_model = attach_adapter(self.bench.base, self.cfg.lora, seed=self.cfg.training.seed)
+
+    def pretrain(self) -> None:
+        """Continued pre-training: causal-LM training of the same adapter on the corpus, before QA tuning."""
+        p = self.cfg.pretraining
+        dataset = self.bench.tokens.corpus_dataset(p.corpus, p.block_size, p.max_blocks)
+        stage = replace(
+            self.cfg,
+            training=replace(self.cfg.training, epochs=p.epochs, learning_rate=p.learning_rate),
+            data=replace(self.cfg.data, max_seq_length=p.block_size),
+        )
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="lora-pretrain-") as out:
+            trainer = build_trainer(self.peft_model, self.bench.base.tokenizer, dataset, stage, out,
+                                    self.bench.base.device, [], self.show_progress)
+            loss = float(trainer.train().training_loss)
+        if not math.isfinite(loss):
+            raise DivergedError(f"pre-training loss is {loss}")
+        self.extra.update(pretrain_loss=loss, pretrain_seconds=time.perf_counter() - start)
+
+    def train(self) -> tuple[float, float, float | None]:
+        """QA tuning with checks; returns the training loss, seconds spent training, and where it was stopped."""
+        cfg, bench = self.cfg, self.bench
+        train_ds = bench.tokens.train_dataset(bench.splits.train, cfg.data.instructions, cfg.data.max_seq_length)
+        hook = EvalHook(self.check, self.checks)
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="lora-trial-") as out:
+            trainer = build_trainer(self.peft_model, bench.base.tokenizer, train_ds, cfg, out, bench.base.device,
+                                    [hook], self.show_progress)
+            train_loss = float(trainer.train().training_loss)
+            del trainer
+        if not math.isfinite(train_loss):
+            raise DivergedError(f"training loss is {train_loss}")
+        seconds = time.perf_counter() - start - hook.eval_seconds
+        return train_loss, seconds, None if hook.stopped_at is None else _epoch(hook.stopped_at, self.checks)
+
+    def check(self, check: int, model: Any) -> bool:
+        """One check during training (the hook calls it); True stops training, never after the last."""
+        if not self.per_epoch:
+            return False  # the chunked evaluation runs after training
+        final = check >= self.cfg.training.epochs * self.checks
+        if final or self.full_eval_every_check:
+            evaluation = self._evaluate_all(model)
+        else:  # the answer loss is all a pruner on eval_loss needs: no generation
+            t0 = time.perf_counter()
+            loss = answer_loss(model, self.val.examples, self.bench.base.tokenizer.pad_token_id)
+            evaluation = Evaluation({"eval_loss": loss, "eval_seconds": time.perf_counter() - t0}, [])
+        evaluation.metrics["epoch"] = _epoch(check, self.checks)
+        self.history.append(dict(evaluation.metrics))
+        self.last_check = evaluation
+        stop = bool(self.monitor and self.monitor.after_check(check, evaluation))
+        return stop and not final
+
+    def evaluate(self, pruned_at: float | None) -> tuple[Evaluation, float | None]:
+        """The trial's validation scores: the last check's, or chunk by chunk after training (per-question pruning)."""
+        if self.per_epoch:
+            assert self.last_check is not None, "training ends with a check"
+            return self.last_check, pruned_at
+        evaluation, pruned_at = _chunked_evaluation(self.peft_model, self.bench, self.cfg, self.val, self.monitor,
+                                                    self.eval_chunks)
+        self.history.append(dict(evaluation.metrics))
+        return evaluation, pruned_at
+
+    def extra_scores(self, predictions: Sequence[str]) -> None:
+        """Forgetting (general-medicine quiz) and the judge score, where the config asks for them."""
+        cfg, bench = self.cfg, self.bench
+        if cfg.evaluation.general_questions:
+            quiz, base_accuracy = bench.quiz(cfg.evaluation.general_questions)
+            self.extra["general_accuracy"] = quiz.accuracy(self.peft_model)
+            self.extra["forgetting"] = base_accuracy - self.extra["general_accuracy"]
+        if cfg.evaluation.judge:
+            from study.finetune.judge import judge_scores
+
+            pairs = self.val.pairs[: len(predictions)]
+            with self.peft_model.disable_adapter():  # the judge is the base model, the same in every trial
+                scores = judge_scores(self.peft_model, bench.base.tokenizer, [p.question for p in pairs],
+                                      [p.answer for p in pairs], predictions)
+            self.extra["judge_score"] = sum(scores) / len(scores)
+
+    def teardown(self) -> None:
+        """Remove the adapter from the shared model and give back what the trial used."""
+        if self.peft_model is not None:
+            self.bench.base.model = detach_adapter(self.peft_model)
+            self.peft_model = None
+        release_memory()
+
+    def _evaluate_all(self, model: Any) -> Evaluation:
+        return evaluate_model(model, self.bench.base.tokenizer, self.val.prompts, self.val.examples,
+                              self.val.references, self.cfg.decoding, self.bench.bertscorer, seed=self.cfg.training.seed)
+
+
+def _epoch(check: int, checks_per_epoch: int) -> float:
+    """Epochs of training done at a check: 2 for the second epoch's end, 1.5 half-way through it."""
+    return check // checks_per_epoch if check % checks_per_epoch == 0 else check / checks_per_epoch
+
+
+def _chunked_evaluation(
+    model: Any,
+    bench: Workbench,
+    cfg: TrialConfig,
+    val: ValidationInputs,
+    monitor: TrialMonitor | None,
+    chunks: int,
+) -> tuple[Evaluation, int | None]:
+    """Score validation questions chunk by chunk; stop early when the monitor says so."""
+    start = time.perf_counter()
+    tokenizer = bench.base.tokenizer
+    pairs, size = val.pairs, math.ceil(len(val.pairs) / chunks)
+    predictions: list[str] = []
+    scored: list[tuple[float, int]] = []
+    bert_items: list[float] = []
+    pruned_at = None
+    for first in range(0, len(pairs), size):
+        answers, logprobs = answers_and_logprobs(model, tokenizer, val.prompts[first : first + size],
+                                                 val.examples[first : first + size], cfg.decoding, seed=cfg.training.seed)
+        predictions += answers
+        scored += logprobs
+        partial = score_answers(answers, [p.answer for p in pairs[first : first + size]], bench.bertscorer)
+        bert_items += partial.per_item.get("bertscore_f1", [])
+        if monitor and monitor.after_chunk(first, partial) and first + size < len(pairs):
+            pruned_at = first + size
+            break
+    n = len(predictions)
+    # Corpus-level metrics (BLEU) need all answers at once; BERTScore is per answer, so the
+    # chunks' scores are reused instead of encoding every answer a second time.
+    evaluation = score_answers(predictions, [p.answer for p in pairs[:n]], None)
+    if bert_items:
+        evaluation.per_item["bertscore_f1"] = bert_items
+        evaluation.metrics["bertscore_f1"] = sum(bert_items) / len(bert_items)
+    evaluation.metrics["eval_loss"] = mean_loss(scored)
+    evaluation.metrics["eval_seconds"] = time.perf_counter() - start
+    return evaluation, pruned_at

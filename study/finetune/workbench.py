@@ -1,0 +1,46 @@
+"""What every trial of a process shares, loaded once: base model, data splits, token cache, BERTScore encoder."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass, field
+from typing import Any
+
+import objectives
+from study.core.config import TrialConfig
+from study.finetune.data import Splits, TokenCache, load_splits
+from study.finetune.model import BaseModel, load_base_model
+
+
+@dataclass
+class Workbench:
+    """The base model, data, token cache and BERTScore encoder of one process; trials borrow them."""
+
+    base: BaseModel
+    splits: Splits
+    tokens: TokenCache
+    bertscorer: objectives.BertScorer | None
+    _quizzes: dict[int, tuple[Any, float]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, cfg: TrialConfig, allow_hub: bool = False, bertscore: bool = True) -> "Workbench":
+        splits = load_splits(cfg.data)
+        base = load_base_model(cfg.model, allow_hub=allow_hub)
+        scorer = objectives.BertScorer(device=base.device) if bertscore else None
+        bench = cls(base=base, splits=splits, tokens=TokenCache(base.tokenizer), bertscorer=scorer)
+        # The libraries' ~500,000 long-lived objects would be rescanned by the full collection at
+        # the end of every trial (~1 s each on 2 cores); move them out of the collector's view.
+        gc.freeze()
+        return bench
+
+    def quiz(self, n_questions: int) -> tuple[Any, float]:
+        """The first ``n_questions`` of the general-medicine quiz and the base model's accuracy on them.
+
+        Made once per process: the base score is the reference every trial's forgetting is measured against.
+        """
+        if n_questions not in self._quizzes:
+            from study.finetune.forgetting import Quiz, read_quiz
+
+            quiz = Quiz(self.base.tokenizer, read_quiz()[:n_questions], system_prompt=None)
+            self._quizzes[n_questions] = (quiz, quiz.accuracy(self.base.model))
+        return self._quizzes[n_questions]

@@ -1,0 +1,248 @@
+"""The confirmation stage: re-train the best configurations with fresh seeds and score them again.
+
+A study picks its best trial as the maximum of noisy estimates (one training seed, a few
+dozen questions), so the pick flatters it: the winner's curse. Confirmation re-trains each of
+the ``top`` best Pareto trials with ``seeds`` new training seeds (not the seed the study chose
+them on), scores every validation question, and scores the base model on the same questions.
+Per configuration it stores (study user attribute ``confirmed``, by trial number: Optuna
+freezes a finished trial's attributes), for every metric: the mean over seeds, the seed-to-seed standard deviation (the noise floor of one
+run), the 95 % interval over questions of the seed-averaged scores, and the paired gain over
+the base model.
+
+Each run is a trial of the confirmation study ``<name>.confirm`` with the user attributes
+``confirms`` (the main trial's number, or "base") and ``seed``, claimed like the base trial
+(:mod:`study.optimize.claims`): resumable, and each run done once with any number of workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from typing import Any, Callable, Sequence
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+import objectives
+from objectives import Objective
+from study.core import keys
+from study.core.config import TrialConfig
+from study.core.errors import StudyError
+from study.optimize import claims
+from study.optimize.records import record_config, record_scores, trial_config
+from study.optimize.recovery import Heartbeat
+from study.optimize.reference import is_base
+
+FIRST_SEED = 1000  # fresh seeds: the study chose its best trials on their own seed (0 by default)
+BASE = "base"
+
+# (config, is_base) -> study.finetune.trial.TrialResult; tests pass stubs.
+RunFn = Callable[[TrialConfig, bool], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    confirms: int | str  # the main trial's number, or "base"
+    seed: int
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return {keys.CONFIRMS: self.confirms, keys.SEED: self.seed}
+
+
+def top_trials(study: optuna.Study, top: int, by: str | None) -> list[FrozenTrial]:
+    """The ``top`` best fine-tuned Pareto trials on ``by`` (default: the first objective)."""
+    names = list(study.metric_names or [])
+    if by is not None and by not in names:
+        raise StudyError(f"--by {by}: not an objective of this study ({', '.join(names)})")
+    index = names.index(by) if by else 0
+    front = [t for t in study.best_trials if not is_base(t)]
+    rest = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if not is_base(t) and t not in front]
+    maximize = study.directions[index] == optuna.study.StudyDirection.MAXIMIZE
+    ranked = sorted(front, key=lambda t: t.values[index], reverse=maximize)
+    ranked += sorted(rest, key=lambda t: t.values[index], reverse=maximize)  # when the front is short
+    if not ranked:
+        raise StudyError(f"study '{study.study_name}' has no completed fine-tune to confirm yet")
+    return ranked[:top]
+
+
+def plan(trials: Sequence[FrozenTrial], seeds: int) -> list[Run]:
+    """The base model once, then every trial with each fresh seed."""
+    return [Run(BASE, 0)] + [Run(t.number, FIRST_SEED + i) for t in trials for i in range(seeds)]
+
+
+def confirmation_study(study: optuna.Study, storage: Any) -> optuna.Study:
+    names = list(study.metric_names or [])
+    confirm = optuna.create_study(study_name=study.study_name + keys.CONFIRM_SUFFIX, storage=storage,
+                                  directions=study.directions, load_if_exists=True)
+    if confirm.metric_names is None and names:
+        confirm.set_metric_names(names)
+    return confirm
+
+
+def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequence[Run], run_fn: RunFn,
+            objectives_: Sequence[Objective], say: Callable[[str], None] = print) -> int:
+    """Run every planned run that no worker has done or is doing; returns how many this process ran."""
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    done = 0
+    for run in runs:
+        if claims.live(confirm, run.attrs):
+            continue
+        handle = claims.claim(confirm, run.attrs)
+        if handle is None:
+            continue
+        cfg = _config(by_number, run)
+        with Heartbeat(storage, handle):
+            record_config(handle, cfg)
+            try:
+                result = run_fn(cfg, run.confirms == BASE)
+            except Exception as exc:  # one failed run must not end the stage; it runs again next time
+                handle.set_user_attr(keys.FAIL_REASON, f"{type(exc).__name__}: {exc}")
+                handle.finish(TrialState.FAIL)
+                say(f"confirm {run.confirms} seed {run.seed}: FAIL {type(exc).__name__}: {exc}")
+                continue
+            handle.set_user_attr(keys.METRICS, _finite(result.metrics))
+            record_scores(handle, result.per_item, None, [])
+            values = [result.metrics.get(o.metric, math.nan) for o in objectives_]
+            handle.finish(TrialState.COMPLETE if all(math.isfinite(v) for v in values) else TrialState.FAIL,
+                          values if all(math.isfinite(v) for v in values) else None)
+        done += 1
+        say(f"confirm {'base model' if run.confirms == BASE else f'trial {run.confirms}'} seed {run.seed}: "
+            + ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(objectives_, values)))
+    return done
+
+
+def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:
+    """The configuration of a run: the trial's, with the run's seed and every validation question."""
+    source = next(t for t in by_number.values() if is_base(t)) if run.confirms == BASE else by_number[run.confirms]
+    cfg = trial_config(source)
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, max_val_examples=None),
+                               training=dataclasses.replace(cfg.training, seed=run.seed))
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
+    return {k: (float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None) for k, v in metrics.items()}
+
+
+def summarise(study: optuna.Study, confirm: optuna.Study, metrics: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """Per confirmed trial and metric: seed mean, seed SD, interval and gain; written onto the main trials."""
+    runs = [t for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+    base = [t.user_attrs.get(keys.PER_QUESTION) for t in runs if t.user_attrs.get(keys.CONFIRMS) == BASE]
+    base_pq = base[0] if base else None
+    out: dict[int, dict[str, Any]] = {}
+    for number in sorted({t.user_attrs[keys.CONFIRMS] for t in runs} - {BASE}):
+        mine = [t for t in runs if t.user_attrs.get(keys.CONFIRMS) == number]
+        table = {m: _summary(m, mine, base_pq) for m in metrics}
+        table = {m: v for m, v in table.items() if v is not None}
+        out[number] = table
+    # Optuna freezes a finished trial's attributes: the summary lives on the study, by trial number.
+    study.set_user_attr(keys.CONFIRMED, {str(n): t for n, t in out.items()})
+    return out
+
+
+def _summary(metric: str, runs: Sequence[FrozenTrial], base_pq: dict[str, list] | None) -> dict[str, Any] | None:
+    values = [t.user_attrs.get(keys.METRICS, {}).get(metric) for t in runs]
+    values = [v for v in values if isinstance(v, (int, float))]
+    if not values:
+        return None
+    entry: dict[str, Any] = {"mean": statistics.fmean(values), "seeds": len(values),
+                             "sd": statistics.stdev(values) if len(values) > 1 else None}
+    series = [t.user_attrs.get(keys.PER_QUESTION, {}).get(metric) for t in runs]
+    if all(series) and len({len(s) for s in series}) == 1:
+        averaged = [statistics.fmean(col) for col in zip(*series)]  # per question, over seeds
+        interval = objectives.mean_interval(averaged)
+        entry.update(low=interval.low, high=interval.high, questions=interval.n)
+        if base_pq and metric in base_pq:
+            gains = objectives.gain_table({metric: averaged}, base_pq, [metric])
+            if metric in gains:
+                entry["gain"] = gains[metric]
+    return entry
+
+
+def confirmed(study: optuna.Study) -> dict[int, dict[str, Any]]:
+    """The confirmation summary a study holds: trial number -> metric -> seed mean, SD, interval, gain."""
+    return {int(n): table for n, table in (study.user_attrs.get(keys.CONFIRMED) or {}).items()}
+
+
+def noise_floor(table: dict[int, dict[str, Any]], metric: str) -> float | None:
+    """The median seed-to-seed standard deviation of ``metric`` over the confirmed configurations."""
+    sds = [t[metric]["sd"] for t in table.values() if metric in t and t[metric].get("sd") is not None]
+    return statistics.median(sds) if sds else None
+
+
+def table_lines(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> list[str]:
+    """The confirmed configurations ranked by their seed mean of ``metric``."""
+    rows = sorted(((n, t[metric]) for n, t in table.items() if metric in t),
+                  key=lambda r: r[1]["mean"], reverse=maximize)
+    lines = [f"{'trial':>6} {'seeds':>5} {metric + ' mean':>14} {'seed sd':>8}  {'95 % interval':<18} gain vs base [95 %]"]
+    for number, e in rows:
+        sd = "-" if e.get("sd") is None else f"{e['sd']:.4f}"
+        interval = f"[{e['low']:.4f}, {e['high']:.4f}]" if "low" in e else "-"
+        g = e.get("gain")
+        gain = f"{g['gain']:+.4f} [{g['gain_ci95'][0]:+.4f}, {g['gain_ci95'][1]:+.4f}]" if g else "-"
+        lines.append(f"{number:>6} {e['seeds']:>5} {e['mean']:>14.4f} {sd:>8}  {interval:<18} {gain}")
+    return lines
+
+
+def verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> str:
+    """One plain sentence: does any confirmed configuration beat the base model on ``metric``?"""
+    gains = {n: t[metric]["gain"] for n, t in table.items() if metric in t and t[metric].get("gain")}
+    if not gains:
+        return f"{metric}: no gain over the base model could be computed (the base model was not scored)"
+    real = {n: g for n, g in gains.items() if g["significant"]}
+    if real:
+        n, g = max(real.items(), key=lambda kv: kv[1]["gain"] if maximize else -kv[1]["gain"])
+        lo, hi = g["gain_ci95"]
+        return (f"{metric}: trial {n} beats the base model by {g['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}] "
+                f"(mean of {table[n][metric]['seeds']} seeds, {g['questions']} questions)")
+    n, g = max(gains.items(), key=lambda kv: kv[1]["gain"] if maximize else -kv[1]["gain"])
+    lo, hi = g["gain_ci95"]
+    return (f"{metric}: no configuration beats the base model; the best, trial {n}, gains {g['gain']:+.4g}, "
+            f"95 % interval [{lo:+.4g}, {hi:+.4g}], which includes no improvement")
+
+
+def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | None = None, allow_hub: bool = False,
+            show_progress: bool = False, say: Callable[[str], None] = print, run_fn: RunFn | None = None) -> list[str]:
+    """Plan, run and summarise the confirmation of ``study``; returns the lines to print.
+
+    ``run_fn`` defaults to the real fine-tune (base model and data loaded once); tests pass stubs.
+    """
+    chosen = top_trials(study, top, by)
+    names = list(study.metric_names or [])
+    objectives_ = [Objective(m, "maximize" if d == optuna.study.StudyDirection.MAXIMIZE else "minimize")
+                   for m, d in zip(names, study.directions)]
+    confirm_study = confirmation_study(study, storage)
+    runs = plan(chosen, seeds)
+    if run_fn is None:
+        run_fn = _fine_tune(_config({t.number: t for t in study.get_trials(deepcopy=False)}, runs[1]),
+                            allow_hub, show_progress)
+    say(f"confirming trials {', '.join(str(t.number) for t in chosen)} with {seeds} fresh seeds each "
+        f"and the base model: {len(runs)} runs in study '{confirm_study.study_name}'")
+    run_all(study, confirm_study, storage, runs, run_fn, objectives_, say)
+    metrics = names + [m for m in objectives.METRICS if m not in names]
+    table = summarise(study, confirm_study, metrics)
+    metric = by or names[0]
+    maximize = objectives.METRICS.get(metric, "max") == "max"
+    lines = table_lines(table, metric, maximize)
+    floor = noise_floor(table, metric)
+    if floor is not None:
+        study.set_user_attr(keys.NOISE_FLOOR, {m: noise_floor(table, m) for m in names if noise_floor(table, m) is not None})
+        lines.append(f"noise floor: one configuration's {metric} varies by {floor:.4f} (SD) from seed to seed")
+    lines += [verdict(table, m, objectives.METRICS.get(m, "max") == "max") for m in names
+              if any(m in t and t[m].get("gain") for t in table.values())]
+    return lines
+
+
+def _fine_tune(cfg: TrialConfig, allow_hub: bool, show_progress: bool) -> RunFn:
+    """The real run function: one workbench for every run (model and data are fixed in a study)."""
+    from study.finetune.trial import run_trial, score_base_model
+    from study.finetune.workbench import Workbench
+
+    bench = Workbench.load(cfg, allow_hub=allow_hub)
+
+    def run(cfg: TrialConfig, base: bool) -> Any:
+        return score_base_model(cfg, bench) if base else run_trial(cfg, bench, show_progress=show_progress)
+
+    return run

@@ -1,0 +1,337 @@
+"""The study loop: ask Optuna for a trial, run it, record it, tell Optuna how it ended.
+
+Uses Optuna's ask-and-tell interface so that pruning (through :mod:`study.optimize.pruning`),
+failures, crashed workers (through :mod:`study.optimize.recovery`) and Ctrl-C are handled in one
+visible place. Any number of these loops, in processes on any number of machines, may work
+on one study in a shared storage: each ask hands out a different trial.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import optuna
+from optuna.trial import TrialState
+
+from objectives import Objective
+from search_spaces import SearchSpace
+from study.core import keys
+from study.core.config import StudySettings, TrialConfig
+from study.core.errors import DivergedError, StudyError
+from study.core.keys import PRUNING_SUFFIX
+from study.finetune.data import Splits
+from study.finetune.memory import release_memory
+from study.optimize import reference
+from study.optimize.pruning import TrialPruning, pruning_study
+from study.optimize.records import record_config, record_result, record_scores
+from study.optimize.recovery import Heartbeat, fail_stale_trials
+from study.optimize.storage import counted_trials, create_or_resume, existing_study, redact
+
+# (config, pruning monitor or None) -> study.finetune.trial.TrialResult; tests pass stubs.
+TrialFn = Callable[[TrialConfig, "TrialPruning | None"], Any]
+MAX_CONSECUTIVE_FAILURES = 5
+TRACEBACK_CHARS = 4000  # the end of a failed trial's traceback, kept in its user attribute fail_traceback
+
+
+class TooManyFailures(RuntimeError):
+    """Several trials in a row failed: the cause is likely the machine or the data, not a configuration."""
+
+
+@dataclass
+class StudyRunner:
+    space: SearchSpace
+    settings: StudySettings
+    objectives: Sequence[Objective]
+    storage: Any
+    study_name: str
+    sampler: optuna.samplers.BaseSampler
+    splits: Splits
+    base_cfg: TrialConfig
+    allow_hub: bool = False
+    show_progress: bool = True
+    worker: str = ""  # prefix of each printed line when several workers share one terminal
+    ran: dict[str, int] = field(default_factory=dict)  # trials this process ended, by state name
+    _base_per_question: dict[str, list] | None = None
+
+    def open(self) -> optuna.Study:
+        """Create the study and its pruning study, or load them to resume; loads no model."""
+        keep = {keys.CHECKS_PER_EPOCH: "--checks-per-epoch"}  # the pruner's steps only compare when all check as often
+        summary = existing_study(self.storage, self.study_name)
+        if summary is not None:
+            check_same_data(self.study_name, summary.user_attrs, self.splits)
+        if existing_study(self.storage, self.study_name + PRUNING_SUFFIX) is not None:
+            keep[keys.PRUNING_METRIC] = "--pruning-metric"  # its pruning study holds values of that metric
+        self.study = create_or_resume(
+            self.storage,
+            self.study_name,
+            self.objectives,
+            self.sampler,
+            attrs={
+                keys.SPACE: self.space.name,
+                keys.PRUNER: self.settings.pruner,
+                keys.PRUNING_METRIC: self.settings.pruning_metric,
+                keys.CHECKS_PER_EPOCH: self.settings.checks_per_epoch,
+                keys.DATA_SOURCE: self.splits.source,
+                keys.DATA_FINGERPRINT: self.splits.fingerprint(),
+                "n_train": len(self.splits.train),
+                "n_val": len(self.splits.val),
+                "n_test": len(self.splits.test),
+            },
+            unchangeable=keep,
+        )
+        self.pruning_study = None
+        if self.settings.pruner != "none":
+            self.pruning_study, self.pruning_objective = pruning_study(
+                self.study, self.storage, self.settings.pruner, self.settings.pruning_metric
+            )
+        return self.study
+
+    def run(self, n_trials: int, total_trials: int | None = None,
+            max_consecutive_failures: int = MAX_CONSECUTIVE_FAILURES) -> None:
+        """Run up to ``n_trials`` trials, fewer once the study holds ``total_trials`` (all workers together).
+
+        Raises :class:`TooManyFailures` after ``max_consecutive_failures`` failed trials in a row.
+        """
+        from tqdm.auto import tqdm
+
+        # Optuna expects heartbeats with Study.optimize only; study.optimize.recovery.Heartbeat records them
+        # here, for the trial and its pruning trial alike.
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+        self.open()
+        trial_fn = self._load_trial_fn()
+        self._score_base(trial_fn)
+        failed_in_a_row: list[tuple[int, str]] = []  # (trial number, reason)
+        bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not self.show_progress, position=0)
+        self._bar = bar
+        try:
+            for _ in range(n_trials):
+                for line in fail_stale_trials(self.study, self.storage):
+                    self._say(line)
+                if getattr(self.sampler, "exhausted", False):
+                    self._say("every point of the grid has run: this worker stops")
+                    break
+                held = counted_trials(self.study) if total_trials is not None else 0
+                if total_trials is not None and held >= total_trials:
+                    self._say(f"the study holds {held} trials (--total-trials {total_trials}): this worker stops")
+                    break
+                number, state, reason = self._one_trial(trial_fn)
+                self.ran[state.name] = self.ran.get(state.name, 0) + 1
+                bar.update(1)
+                failed_in_a_row = failed_in_a_row + [(number, reason)] if state == TrialState.FAIL else []
+                if len(failed_in_a_row) >= max_consecutive_failures:
+                    raise TooManyFailures(
+                        f"{len(failed_in_a_row)} trials in a row failed (trials "
+                        f"{', '.join(str(n) for n, _ in failed_in_a_row)}; the last: {reason}); "
+                        "each reason is in the trial's fail_reason. Fix the cause and resume with the same command"
+                    )
+        finally:
+            bar.close()
+
+    def _say(self, line: str) -> None:
+        line = self.worker + line
+        self._bar.write(line) if self.show_progress else print(line, flush=True)
+
+    def _load_trial_fn(self) -> TrialFn:
+        """Load what every trial shares (base model, data, BERTScore encoder) once; return the fine-tune."""
+        from study.finetune.workbench import Workbench
+
+        bench = Workbench.load(self.base_cfg, allow_hub=self.allow_hub, bertscore=True)
+        encoder = bench.bertscorer.name if bench.bertscorer else None
+        if self.study.user_attrs.get(keys.BERTSCORE_ENCODER) != encoder:
+            self.study.set_user_attr(keys.BERTSCORE_ENCODER, encoder)
+        return FineTune(bench, self.settings, self.show_progress)
+
+    def _score_base(self, trial_fn: TrialFn) -> None:
+        """Score the untuned base model as a point of the study, once (see :mod:`study.optimize.reference`)."""
+        score = getattr(trial_fn, "score_base", None)
+        if score is None or not reference.needs_base(self.study):
+            return  # test stubs have no base model; or it is scored, or another worker scores it now
+        handle = reference.claim_base(self.study)
+        if handle is None:
+            return
+        start = time.perf_counter()
+        cfg, decoding = reference.reference_config(self.base_cfg, set(self.space.dimensions))
+        if self.study.user_attrs.get(keys.BASE_DECODING) != decoding:
+            self.study.set_user_attr(keys.BASE_DECODING, decoding)
+        with Heartbeat(self.storage, handle):
+            record_config(handle, cfg)
+            try:
+                result = score(cfg)
+            except BaseException as exc:  # the study goes on without it; the next run scores it again
+                handle.set_user_attr(keys.FAIL_REASON, f"{type(exc).__name__}: {exc}")
+                handle.finish(TrialState.FAIL)
+                if not isinstance(exc, Exception):
+                    raise
+                self._say(f"trial {handle.number:>3} FAIL      base model: {type(exc).__name__}: {exc}")
+                return
+            record_result(handle, result.metrics, result.history, self.splits.val, result.predictions,
+                          self.settings.sample_answers)
+            record_scores(handle, result.per_item, None, [o.metric for o in self.objectives])
+            values = [result.metrics.get(o.metric, math.nan) for o in self.objectives]
+            if not all(math.isfinite(v) for v in values):
+                handle.set_user_attr(keys.FAIL_REASON, f"the base model has no value of every objective: {values}")
+                handle.finish(TrialState.FAIL)
+                return
+            handle.finish(TrialState.COMPLETE, values)
+        self._base_per_question = result.per_item
+        shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, values))
+        self._say(f"trial {handle.number:>3} COMPLETE  {shown}  ({time.perf_counter() - start:.0f} s)  "
+                  f"(the base model, untuned: {decoding})")
+
+    def _base_scores(self) -> dict[str, list] | None:
+        """Per-question scores of the study's base trial, once it is scored (by any worker)."""
+        if self._base_per_question is None:
+            base = reference.completed_base(self.study)
+            if base is not None:
+                self._base_per_question = base.user_attrs.get(keys.PER_QUESTION)
+        return self._base_per_question
+
+    def _one_trial(self, trial_fn: TrialFn) -> tuple[int, TrialState, str]:
+        """Run one trial to its end; returns its number, final state and the reason of a failure."""
+        trial = self.study.ask()
+        with Heartbeat(self.storage, trial):
+            try:
+                return self._run(trial, trial_fn)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # Its heartbeat stopped for longer than the grace period (database unreachable,
+                # machine suspended) and another worker failed the trial and queued it again.
+                self._say(f"trial {trial.number:>3} not stored: another worker gave it up (no heartbeat); "
+                          "it runs again")
+                return trial.number, TrialState.FAIL, "heartbeat lost"
+
+    def _run(self, trial: optuna.Trial, trial_fn: TrialFn) -> tuple[int, TrialState, str]:
+        start = time.perf_counter()
+        monitor = None
+        try:
+            cfg = self.space.suggest(trial)
+            record_config(trial, cfg)
+            monitor = TrialPruning(trial, self.pruning_study, self.pruning_objective) if self.pruning_study else None
+            result = trial_fn(cfg, monitor)
+        except KeyboardInterrupt:
+            self._end(trial, monitor, TrialState.FAIL, start, reason="interrupted (Ctrl-C)")
+            raise
+        except StudyError:
+            self._end(trial, monitor, TrialState.FAIL, start, reason="configuration error")
+            raise
+        except Exception as exc:  # one bad trial must not end the study; the reason stays on the trial
+            release_memory()  # what the failed trial left (its adapter, activations, CUDA cache)
+            if _diverged(exc):
+                return self._end(trial, monitor, TrialState.PRUNED, start, reason=f"diverged: {exc}")
+            trial.set_user_attr(keys.FAIL_TRACEBACK, traceback.format_exc()[-TRACEBACK_CHARS:])
+            return self._end(trial, monitor, TrialState.FAIL, start, reason=f"{type(exc).__name__}: {exc}")
+        return self._record(trial, monitor, result, start)
+
+    def _record(self, trial: optuna.Trial, monitor: TrialPruning | None, result: Any,
+                start: float) -> tuple[int, TrialState, str]:
+        record_result(trial, result.metrics, result.history, self.splits.val, result.predictions,
+                      self.settings.sample_answers)
+        record_scores(trial, getattr(result, "per_item", None) or {}, self._base_scores(),
+                      [o.metric for o in self.objectives])
+        if result.pruned_at is not None:
+            trial.set_user_attr(keys.PRUNED_AT, result.pruned_at)
+            where = "question" if self.settings.pruner == "wilcoxon" else "epoch"
+            return self._end(trial, monitor, TrialState.PRUNED, start, detail=f"at {where} {result.pruned_at:g}")
+        values = [result.metrics[o.metric] for o in self.objectives]
+        if not all(math.isfinite(v) for v in values):
+            return self._end(trial, monitor, TrialState.FAIL, start, reason=f"non-finite objective {values}")
+        self.study.tell(trial, values)
+        if monitor:
+            monitor.complete(result.metrics.get(self.settings.pruning_metric, math.nan))
+        shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, values))
+        seconds = time.perf_counter() - start
+        self._say(f"trial {trial.number:>3} COMPLETE  {shown}  ({seconds:.0f} s){_retry_note(trial)}")
+        return trial.number, TrialState.COMPLETE, ""
+
+    def _end(self, trial: Any, monitor: TrialPruning | None, state: TrialState, start: float,
+             reason: str | None = None, detail: str | None = None) -> tuple[int, TrialState, str]:
+        if reason:
+            trial.set_user_attr(keys.FAIL_REASON, reason)
+        self.study.tell(trial, state=state)
+        if monitor:
+            monitor.pruned() if state == TrialState.PRUNED else monitor.failed()
+        detail = detail or reason or ""
+        seconds = time.perf_counter() - start
+        self._say(f"trial {trial.number:>3} {state.name:<8}  {detail}  ({seconds:.0f} s){_retry_note(trial)}")
+        return trial.number, state, reason or ""
+
+    def summary(self, seconds: float, storage_url: str) -> str:
+        return summary(self.study, self.study_name, seconds, storage_url)
+
+
+class FineTune:
+    """The trial function of a process: fine-tunes a configuration, or scores the base model."""
+
+    def __init__(self, bench: Any, settings: StudySettings, show_progress: bool) -> None:
+        self.bench, self.settings, self.show_progress = bench, settings, show_progress
+
+    def __call__(self, cfg: TrialConfig, monitor: TrialPruning | None) -> Any:
+        from study.finetune.trial import run_trial
+
+        wilcoxon = self.settings.pruner == "wilcoxon"
+        return run_trial(
+            cfg,
+            self.bench,
+            monitor,
+            eval_chunks=self.settings.eval_chunks if wilcoxon else 1,
+            full_eval_every_check=self.settings.pruning_metric != "eval_loss",
+            checks_per_epoch=self.settings.checks_per_epoch,
+            show_progress=self.show_progress,
+        )
+
+    def score_base(self, cfg: TrialConfig) -> Any:
+        from study.finetune.trial import score_base_model
+
+        return score_base_model(cfg, self.bench)
+
+
+def summary(study: optuna.Study, study_name: str, seconds: float, storage_url: str) -> str:
+    """What the study holds now, the Pareto front, and the commands to look at it."""
+    trials = study.get_trials(deepcopy=False)
+    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING, TrialState.WAITING)
+    counts = {s.name: sum(t.state == s for t in trials) for s in states}
+    counts = {k: n for k, n in counts.items() if n or k in ("COMPLETE", "PRUNED", "FAIL")}
+    front = study.best_trials if counts["COMPLETE"] else []
+    shown = redact(storage_url)
+    lines = [
+        f"study '{study_name}': {len(trials)} trials "
+        f"({', '.join(f'{n} {k.lower()}' for k, n in counts.items())}) in {seconds:.0f} s this run",
+        f"Pareto front: trials {', '.join(str(t.number) + (' (base model)' if reference.is_base(t) else '') for t in front) or '-'}",
+        f"dashboard:  optuna-dashboard {shown}" if storage_url.startswith("sqlite") else f"storage: {shown}",
+        f"best config: python -m study.export --study-name {study_name}"
+        + ("" if storage_url.endswith(f"/{study_name}.db") else f" --storage {shown}"),
+    ]
+    return "\n".join(lines)
+
+
+def _retry_note(trial: optuna.Trial) -> str:
+    retry = trial.user_attrs.get(keys.RETRY_OF)
+    return f"  (retry of trial {retry})" if retry is not None else ""
+
+
+def _diverged(exc: BaseException) -> bool:
+    return isinstance(exc, DivergedError)
+
+
+def check_same_data(study_name: str, stored: dict[str, Any], splits: Splits) -> None:
+    """Refuse to resume a study on other pairs than it began with: their scores would not compare.
+
+    Studies recorded before the fingerprint existed are resumed as they are.
+    """
+    before = stored.get("data_fingerprint")
+    if before is None or before == splits.fingerprint():
+        return
+    counts, now = "/".join(str(stored.get(k, "?")) for k in ("n_train", "n_val", "n_test")), splits.counts()
+    if counts != now:
+        change = f"{stored.get('data_source', '?')} gave {counts} train/val/test pairs, {splits.source} gives {now}"
+    else:
+        change = f"{splits.source} gives the same number of train/val/test pairs ({now}) with other text"
+    raise StudyError(
+        f"study '{study_name}' began on other data ({change}), so the scores of its trials would not compare "
+        "with new ones: restore the data and the data settings it ran with (data.path, split_seed, val_fraction, "
+        "test_fraction, max_train_examples, max_val_examples), or start a new study with --study-name"
+    )

@@ -1,0 +1,54 @@
+"""Writing a trial's results into its user attributes (the keys: :mod:`study.core.keys`).
+
+Export, confirmation, the reports and human evaluation read what is written here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import objectives
+from study.core import keys
+from study.core.config import TrialConfig
+from study.finetune.data import QAPair
+
+
+def _clean(metrics: dict[str, float]) -> dict[str, float | None]:
+    # JSON has no NaN; Optuna stores user attributes as JSON.
+    return {k: (float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None) for k, v in metrics.items()}
+
+
+def record_config(trial: Any, cfg: TrialConfig) -> None:
+    trial.set_user_attr(keys.CONFIG, cfg.to_dict())
+
+
+def record_result(trial: Any, metrics: dict[str, float], history: Sequence[dict[str, float]],
+                  questions: Sequence[QAPair], predictions: Sequence[str], n_samples: int) -> None:
+    trial.set_user_attr(keys.METRICS, _clean(metrics))
+    trial.set_user_attr(keys.HISTORY, [_clean(h) for h in history])
+    samples = [
+        {"question": q.question, "reference": q.answer, "answer": a}
+        for q, a in list(zip(questions, predictions))[:n_samples]
+    ]
+    trial.set_user_attr(keys.SAMPLES, samples)
+    trial.set_user_attr(keys.ANSWERS, list(predictions))
+
+
+def record_scores(trial: Any, per_question: Mapping[str, Sequence[Any]],
+                  base_per_question: Mapping[str, Sequence[Any]] | None, metrics: Sequence[str]) -> None:
+    """Per-question scores, a 95 % interval for every metric, and the paired gain over the base model.
+
+    ``metrics`` are those whose gain is recorded (the objectives); the gain is left out while
+    the base model is not scored yet (the report computes it from the per-question scores).
+    """
+    if not per_question:
+        return
+    trial.set_user_attr(keys.PER_QUESTION, {k: list(v) for k, v in per_question.items()})
+    trial.set_user_attr(keys.INTERVALS, {k: i.to_dict() for k, i in objectives.interval_table(per_question).items()})
+    if base_per_question:
+        trial.set_user_attr(keys.GAIN_VS_BASE, objectives.gain_table(per_question, base_per_question, metrics))
+
+
+def trial_config(frozen: Any) -> TrialConfig:
+    return TrialConfig.from_dict(frozen.user_attrs[keys.CONFIG], where=f"trial {frozen.number}")

@@ -1,0 +1,84 @@
+"""study.confirm's stage with stub runs: fresh seeds, seed spread, gains over the base, resuming, and export's pick."""
+
+from __future__ import annotations
+
+import random
+from types import SimpleNamespace
+from typing import Any
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+from stubs import BASE_ROUGE, StubTrials, make_runner
+
+from study.export import confirmation_warning, pick_trials
+from study.optimize.confirmation import FIRST_SEED, confirm
+
+
+class SeededRuns:
+    """Confirmation runs whose ROUGE-L is the base's plus ``gain`` plus noise drawn from the seed."""
+
+    def __init__(self, gain: float, noise: float = 0.02) -> None:
+        self.gain, self.noise, self.calls = gain, noise, []
+
+    def __call__(self, cfg: Any, base: bool) -> SimpleNamespace:
+        self.calls.append(("base" if base else cfg.training.seed, cfg.data.max_val_examples))
+        rng = random.Random(cfg.training.seed)
+        shift = 0.0 if base else self.gain + rng.gauss(0, self.noise)
+        rouge = [r + shift + (0.0 if base else rng.gauss(0, self.noise)) for r in BASE_ROUGE]
+        return StubTrials.result(rouge, 0.0 if base else 1.0)
+
+
+def study_with_trials(url: str, qa_file) -> tuple[optuna.Study, Any]:
+    runner = make_runner(url, qa_file, StubTrials(gain=0.05))
+    runner.run(4)
+    return runner.study, runner.storage
+
+
+def test_confirmation_retrains_the_best_with_fresh_seeds_and_measures_the_gain(rdb_url, qa_file):
+    study, storage = study_with_trials(rdb_url, qa_file)
+    runs = SeededRuns(gain=0.2)
+    lines = confirm(study, storage, top=2, seeds=3, say=lambda line: None, run_fn=runs)
+    assert runs.calls[0] == ("base", None)  # the base model first, on every validation question
+    assert sorted(s for s, _ in runs.calls[1:]) == sorted([FIRST_SEED, FIRST_SEED + 1, FIRST_SEED + 2] * 2)
+    assert all(n is None for _, n in runs.calls)
+    confirmed = study.user_attrs["confirmed"]
+    assert len(confirmed) == 2
+    for table in confirmed.values():
+        entry = table["rougeL"]
+        assert entry["seeds"] == 3 and entry["sd"] > 0  # seeds differ: the noise floor is measured
+        assert entry["low"] < entry["mean"] < entry["high"]
+        assert entry["gain"]["significant"] and entry["gain"]["gain"] == pytest.approx(0.2, abs=0.05)
+    assert "noise_floor" in study.user_attrs and study.user_attrs["noise_floor"]["rougeL"] > 0
+    assert any("beats the base model" in line for line in lines)
+
+    again = SeededRuns(gain=0.2)
+    confirm(study, storage, top=2, seeds=3, say=lambda line: None, run_fn=again)
+    assert again.calls == []  # resumed: every run is recorded once
+    runs_study = optuna.load_study(study_name="s.confirm", storage=storage)
+    assert sum(t.state == TrialState.COMPLETE for t in runs_study.trials) == 7
+
+
+def test_export_prefers_confirmed_results_and_says_when_none_beats_the_base(rdb_url, qa_file):
+    study, storage = study_with_trials(rdb_url, qa_file)
+    assert confirmation_warning(study, "rougeL") is None  # nothing confirmed yet
+    _, how = pick_trials(study, None, False, None)
+    assert "not confirmed" in how
+    lines = confirm(study, storage, top=2, seeds=2, say=lambda line: None, run_fn=SeededRuns(gain=0.0, noise=0.05))
+    assert any("no configuration beats the base model" in line for line in lines)
+    chosen, how = pick_trials(study, None, False, None)
+    assert "confirmed" in how and "not confirmed" not in how
+    means = {int(n): table["rougeL"]["mean"] for n, table in study.user_attrs["confirmed"].items()}
+    assert chosen[0].number == max(means, key=means.get)
+    warning = confirmation_warning(study, "rougeL")
+    assert warning is not None and "No confirmed configuration beats the base model" in warning
+
+
+def test_the_base_model_is_never_exported(rdb_url, qa_file):
+    study, _ = study_with_trials(rdb_url, qa_file)
+    chosen, _ = pick_trials(study, None, True, None)
+    assert chosen and all(t.user_attrs.get("reference") != "base" for t in chosen)
+    from study.core.errors import StudyError
+
+    with pytest.raises(StudyError, match="untuned base model"):
+        pick_trials(study, 0, False, None)

@@ -46,10 +46,12 @@ def run_study(trials: int, storage: str, extra: list[str], threads: int | None) 
     return t
 
 
-def trial_rows(storage: str) -> list[dict[str, Any]]:
+def trial_rows(storage: str, name: str = "bench") -> list[dict[str, Any]]:
     import optuna
 
-    study = optuna.load_study(study_name="bench", storage=storage)
+    from study.core import keys
+
+    study = optuna.load_study(study_name=name, storage=storage)
     rows = []
     for tr in study.get_trials(deepcopy=False):
         seconds = (tr.datetime_complete - tr.datetime_start).total_seconds() if tr.datetime_complete else None
@@ -57,6 +59,7 @@ def trial_rows(storage: str) -> list[dict[str, Any]]:
         rows.append({
             "number": tr.number,
             "state": tr.state.name,
+            "base": tr.user_attrs.get(keys.REFERENCE) == "base",
             "seconds": seconds,
             "epochs": tr.user_attrs.get("config", {}).get("training", {}).get("epochs"),
             "epochs_run": (tr.user_attrs.get("history") or [{}])[-1].get("epoch"),  # 1.5: half-way through the 2nd
@@ -64,6 +67,16 @@ def trial_rows(storage: str) -> list[dict[str, Any]]:
             "eval_seconds": metrics.get("eval_seconds"),
         })
     return rows
+
+
+def confirmation_rows(storage: str) -> list[dict[str, Any]]:
+    """The confirmation stage's runs (study ``bench.confirm``), where the space asks for one."""
+    import optuna
+
+    from study.core.keys import CONFIRM_SUFFIX
+
+    names = {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
+    return trial_rows(storage, "bench" + CONFIRM_SUFFIX) if "bench" + CONFIRM_SUFFIX in names else []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,27 +92,36 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-study-") as tmp:
         storage = f"sqlite:///{tmp}/b.db"
         wall = run_study(k, storage, extra, args.threads)
-        rows = trial_rows(storage)
+        every = trial_rows(storage)
+        confirm_rows = confirmation_rows(storage)
 
+    rows = [r for r in every if not r["base"]]
+    base_seconds = sum(r["seconds"] or 0.0 for r in every if r["base"])
+    confirm_seconds = sum(r["seconds"] or 0.0 for r in confirm_rows)
     timed_rows = [r for r in rows if r["seconds"] is not None]
     trial_seconds = sum(r["seconds"] for r in timed_rows)
     mean = trial_seconds / len(timed_rows)
-    start_up = wall.wall - trial_seconds
+    start_up = wall.wall - trial_seconds - base_seconds - confirm_seconds
     per_state: dict[str, dict[str, float]] = {}
     for state in sorted({r["state"] for r in timed_rows}):
         values = [r["seconds"] for r in timed_rows if r["state"] == state]
         per_state[state] = {"trials": len(values), "mean_seconds": sum(values) / len(values)}
     complete = per_state.get("COMPLETE", {}).get("mean_seconds")
-    estimate = start_up + STUDY_TRIALS * mean
+    stages = base_seconds + confirm_seconds  # once per study, whatever its number of trials
+    estimate = start_up + stages + STUDY_TRIALS * mean
     figures = {
         "trials_run": len(rows),
         "settings": list(QUICK_SETTINGS) if args.quick else "search_spaces/default.yaml as is",
         "process_seconds": wall.wall,
         "start_up_seconds": start_up,
         "mean_trial_seconds": mean,
+        "base_model_seconds": base_seconds,
+        "confirmation_seconds": confirm_seconds,
+        "confirmation_runs": len(confirm_rows),
         "per_state": per_state,
         "estimate_50_trials_hours": estimate / 3600,
-        "estimate_50_trials_if_all_complete_hours": (start_up + STUDY_TRIALS * complete) / 3600 if complete else None,
+        "estimate_50_trials_if_all_complete_hours": (start_up + stages + STUDY_TRIALS * complete) / 3600
+        if complete else None,
         "trials": rows,
         "threads": args.threads,
         "load_avg_before": load_before,
@@ -109,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
                    r["eval_seconds"]] for r in rows]
     body = common.table(["trial", "state", "epochs", "epochs run", "seconds", "train s", "last eval s"], table_rows)
     body += (
-        f"\nstart-up {start_up:.0f} s, mean {mean:.0f} s a trial over {len(timed_rows)} trials: "
-        f"50 trials = {start_up:.0f} + 50 x {mean:.0f} s = {estimate / 3600:.2f} h"
-        + (f" ({(start_up + STUDY_TRIALS * complete) / 3600:.2f} h if every trial cost what a complete one did)"
+        f"\nstart-up {start_up:.0f} s, the base model {base_seconds:.0f} s, confirmation {confirm_seconds:.0f} s "
+        f"({len(confirm_rows)} runs), mean {mean:.0f} s a trial over {len(timed_rows)} trials: "
+        f"50 trials = {start_up:.0f} + {stages:.0f} + 50 x {mean:.0f} s = {estimate / 3600:.2f} h"
+        + (f" ({(start_up + stages + STUDY_TRIALS * complete) / 3600:.2f} h if every trial cost what a complete one did)"
            if complete else "")
     )
     notes = [

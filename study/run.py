@@ -255,7 +255,24 @@ def _run_worker(runner: Any, args: argparse.Namespace, storage_url: str) -> int:
         print(f"{runner.worker}worker done: {done}", flush=True)
     else:
         print(runner.summary(time.perf_counter() - started, storage_url))
+        _confirm(runner, args)
     return 0
+
+
+def _confirm(runner: Any, args: argparse.Namespace) -> None:
+    """The space's confirmation stage (``study.confirm_top``), after the trials; off when 0."""
+    settings = runner.settings
+    if not settings.confirm_top:
+        return
+    from study.optimize.confirmation import confirm
+
+    started = time.perf_counter()
+    lines = confirm(runner.study, runner.storage, settings.confirm_top, settings.confirm_seeds,
+                    allow_hub=args.allow_hub, show_progress=not args.no_progress)
+    print("\n".join(lines))
+    print(f"confirmation: {time.perf_counter() - started:.0f} s "
+          f"(again: python -m study.confirm --study-name {runner.study_name} --top {settings.confirm_top} "
+          f"--seeds {settings.confirm_seeds})")
 
 
 def _run_workers(runner: Any, argv: list[str], workers: int, storage_url: str) -> int:
@@ -263,6 +280,7 @@ def _run_workers(runner: Any, argv: list[str], workers: int, storage_url: str) -
     import optuna
 
     from study.optimize.loop import summary
+    from study.optimize.storage import redact
     from study.optimize.workers import run_workers
 
     started = time.perf_counter()
@@ -270,6 +288,10 @@ def _run_workers(runner: Any, argv: list[str], workers: int, storage_url: str) -
     outcome = run_workers(argv, workers, runner.base_cfg.model.device)
     study = optuna.load_study(study_name=runner.study_name, storage=runner.storage)
     print(summary(study, runner.study_name, time.perf_counter() - started, storage_url))
+    if runner.settings.confirm_top and not outcome.interrupted:
+        print(f"confirm the best trials: python -m study.confirm --study-name {runner.study_name} "
+              f"--top {runner.settings.confirm_top} --seeds {runner.settings.confirm_seeds}"
+              + ("" if storage_url.startswith("sqlite") else f" --storage {redact(storage_url)}"))
     if outcome.interrupted:
         print(_resume_advice(runner.study_name, storage_url), file=sys.stderr)
         return EXIT_INTERRUPTED

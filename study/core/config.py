@@ -153,6 +153,10 @@ class StudySettings:
     n_trials: int = _f(50, "trials this command runs (a resumed study adds this many)", min=1)
     eval_chunks: int = _f(4, "wilcoxon pruner: score the validation questions in this many chunks", min=1)
     sample_answers: int = _f(5, "answers stored on each trial beside their references", min=0)
+    confirm_top: int = _f(
+        0, "after the trials, re-train this many best Pareto trials with fresh seeds (study.confirm); 0 = off", min=0
+    )
+    confirm_seeds: int = _f(3, "fresh training seeds per confirmed trial", min=1, max=20)
 
 
 SECTIONS: dict[str, type] = {

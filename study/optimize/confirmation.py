@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
+import warnings
 from typing import Any, Callable, Sequence
 
 import optuna
@@ -78,7 +79,9 @@ def confirmation_study(study: optuna.Study, storage: Any) -> optuna.Study:
     confirm = optuna.create_study(study_name=study.study_name + keys.CONFIRM_SUFFIX, storage=storage,
                                   directions=study.directions, load_if_exists=True)
     if confirm.metric_names is None and names:
-        confirm.set_metric_names(names)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            confirm.set_metric_names(names)
     return confirm
 
 

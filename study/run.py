@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from study.cli import entry_point, quiet_libraries
@@ -59,6 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--storage", help="Optuna storage URL (default: sqlite:///studies/<study-name>.db); "
                                      "for several workers postgresql://user@host/db or journal:///path/study.log")
     p.add_argument("--study-name", help="study name (default: the space's name)")
+    p.add_argument("--artifact-dir", metavar="DIR",
+                   help="where each trial's predictions go, for optuna-dashboard --artifact-dir "
+                        "(default: studies/<study-name>-artifacts beside a SQLite file; none for other storages)")
     p.add_argument("--objectives", help="comma-separated metric:max|min, e.g. rougeL:max,train_seconds:min")
     p.add_argument("--sampler", help="tpe, nsga2, gp, random or grid")
     p.add_argument("--pruner", help="none, median, successive_halving, hyperband or wilcoxon")
@@ -190,6 +194,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     from search_spaces import load_space
     from study.finetune.data import load_splits
     from study.finetune.model import check_quantization, resolve_model
+    from study.optimize.dashboard import default_artifact_dir
     from study.optimize.loop import StudyRunner
     from study.optimize.pruning import make_pruner
     from study.optimize.samplers import make_sampler, sampler_seed
@@ -228,6 +233,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
         allow_hub=args.allow_hub,
         show_progress=not args.no_progress,
         worker="" if args.worker_id is None else f"[{args.worker_id}] ",
+        artifact_dir=Path(args.artifact_dir) if args.artifact_dir else default_artifact_dir(storage_url, study_name),
     )
     return runner, storage_url
 

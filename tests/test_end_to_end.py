@@ -59,8 +59,23 @@ def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_mod
     resumed = optuna.load_study(study_name="e2e", storage=storage).trials
     assert len(resumed) == 8  # resumed, not restarted: 7 fine-tunes and the base model, scored once
 
-    cli("study.export", "--study-name", "e2e", "--storage", storage, "--out", "best.yaml", cwd=tmp_path)
+    confirmed = cli("study.confirm", "--study-name", "e2e", "--storage", storage, "--top", "1", "--seeds", "2",
+                    "--no-progress", cwd=tmp_path).stdout
+    assert "noise floor" in confirmed and "the base model" in confirmed
+    runs = optuna.load_study(study_name="e2e.confirm", storage=storage).trials
+    assert sorted(t.user_attrs["seed"] for t in runs) == [0, 1000, 1001]  # the base model and two fresh seeds
+    exported = cli("study.export", "--study-name", "e2e", "--storage", storage, "--out", "best.yaml",
+                   cwd=tmp_path).stdout
+    assert "chosen: the confirmed configuration" in exported
     doc = yaml.safe_load((tmp_path / "best.yaml").read_text())
+    for metric in ("rougeL", "bertscore_f1"):  # the per-question objectives; train_seconds has none
+        c = doc["test_comparison"][metric]
+        assert c["gain_ci95"][0] <= c["gain"] <= c["gain_ci95"][1] and 0 <= c["p_value"] <= 1
+        assert c["gain"] == pytest.approx(c["tuned"] - c["base"])
+        assert c["questions"] == doc["test_comparison"]["rougeL"]["questions"] >= len(doc["test_samples"])
+        assert c["base_default_decoding"] is not None
+        assert f"on {metric}" in exported  # a verdict in words per metric
+    assert "train_seconds" not in doc["test_comparison"]
     assert {"config", "metrics", "versions", "study"} <= set(doc)
     assert {"validation", "test"} <= set(doc["metrics"])
     assert set(doc["metrics"]["base_model_test"]) == set(doc["metrics"]["test"])

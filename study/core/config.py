@@ -152,6 +152,11 @@ class StudySettings:
     )
     n_trials: int = _f(50, "trials this command runs (a resumed study adds this many)", min=1)
     eval_chunks: int = _f(4, "wilcoxon pruner: score the validation questions in this many chunks", min=1)
+    check_questions: int = _f(
+        0, "checks before the last that generate answers (a pruning metric other than eval_loss) answer only the "
+           "first N validation questions; 0 = all", min=0)
+    check_max_new_tokens: int = _f(
+        0, "those checks' answers are at most this many tokens (0 = the decoding's max_new_tokens)", min=0)
     sample_answers: int = _f(5, "answers stored on each trial beside their references", min=0)
     confirm_top: int = _f(
         0, "after the trials, re-train this many best Pareto trials with fresh seeds (study.confirm); 0 = off", min=0

@@ -80,6 +80,8 @@ def run_trial(
     checks_per_epoch: int = 1,
     show_progress: bool = False,
     on_trained: Callable[[Any], None] | None = None,
+    check_questions: int = 0,
+    check_max_new_tokens: int = 0,
 ) -> TrialResult:
     """Fine-tune one adapter on the training split and score it on the validation split.
 
@@ -90,10 +92,13 @@ def run_trial(
     With ``full_eval_every_check=False`` checks before the last measure the answer loss only
     (no generation), which is all a pruner on ``eval_loss`` needs. ``on_trained(peft_model)``
     runs after a trial that was not pruned, before the adapter is removed (saving it, scoring
-    the test split).
+    the test split). Checks that generate answers before the last may be made cheaper: answers
+    to the first ``check_questions`` validation questions only, at most ``check_max_new_tokens``
+    long (0: all questions, the decoding's length); the last check always scores everything.
     """
     recipe = TrialRecipe(cfg, bench, monitor, eval_chunks=eval_chunks, full_eval_every_check=full_eval_every_check,
-                         checks_per_epoch=checks_per_epoch, show_progress=show_progress)
+                         checks_per_epoch=checks_per_epoch, show_progress=show_progress,
+                         check_questions=check_questions, check_max_new_tokens=check_max_new_tokens)
     return recipe.run(on_trained)
 
 
@@ -127,10 +132,11 @@ class TrialRecipe:
 
     def __init__(self, cfg: TrialConfig, bench: Workbench, monitor: TrialMonitor | None = None, *,
                  eval_chunks: int = 1, full_eval_every_check: bool = True, checks_per_epoch: int = 1,
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False, check_questions: int = 0, check_max_new_tokens: int = 0) -> None:
         self.cfg, self.bench, self.monitor = cfg, bench, monitor
         self.eval_chunks = eval_chunks
         self.full_eval_every_check = full_eval_every_check
+        self.check_questions, self.check_max_new_tokens = check_questions, check_max_new_tokens
         self.show_progress = show_progress
         self.per_epoch = eval_chunks <= 1  # checks during training; otherwise chunks after it
         self.checks = checks_per_epoch if monitor is not None and self.per_epoch else 1  # per epoch
@@ -205,8 +211,10 @@ class TrialRecipe:
         if not self.per_epoch:
             return False  # the chunked evaluation runs after training
         final = check >= self.cfg.training.epochs * self.checks
-        if final or self.full_eval_every_check:
+        if final:
             evaluation = self._evaluate_all(model)
+        elif self.full_eval_every_check:
+            evaluation = self._evaluate_check(model)
         else:  # the answer loss is all a pruner on eval_loss needs: no generation
             t0 = time.perf_counter()
             loss = answer_loss(model, self.val.examples, self.bench.base.tokenizer.pad_token_id)
@@ -249,6 +257,17 @@ class TrialRecipe:
             self.bench.base.model = detach_adapter(self.peft_model)
             self.peft_model = None
         release_memory()
+
+    def _evaluate_check(self, model: Any) -> Evaluation:
+        """A check before the last that generates answers: on a fixed subset, with short answers, when asked."""
+        n = self.check_questions or len(self.val.pairs)
+        decoding = self.cfg.decoding
+        if self.check_max_new_tokens:
+            decoding = replace(decoding, max_new_tokens=min(decoding.max_new_tokens, self.check_max_new_tokens))
+        evaluation = evaluate_model(model, self.bench.base.tokenizer, self.val.prompts[:n], self.val.examples[:n],
+                                    self.val.references[:n], decoding, self.bench.bertscorer, seed=self.cfg.training.seed)
+        evaluation.metrics["questions"] = float(min(n, len(self.val.pairs)))
+        return evaluation
 
     def _evaluate_all(self, model: Any) -> Evaluation:
         return evaluate_model(model, self.bench.base.tokenizer, self.val.prompts, self.val.examples,

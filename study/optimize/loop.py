@@ -13,6 +13,7 @@ import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import optuna
@@ -26,7 +27,7 @@ from study.core.errors import DivergedError, StudyError
 from study.core.keys import PRUNING_SUFFIX
 from study.finetune.data import Splits
 from study.finetune.memory import release_memory
-from study.optimize import reference
+from study.optimize import dashboard, reference
 from study.optimize.pruning import TrialPruning, pruning_study
 from study.optimize.records import record_config, record_result, record_scores
 from study.optimize.recovery import Heartbeat, fail_stale_trials
@@ -56,6 +57,7 @@ class StudyRunner:
     show_progress: bool = True
     worker: str = ""  # prefix of each printed line when several workers share one terminal
     ran: dict[str, int] = field(default_factory=dict)  # trials this process ended, by state name
+    artifact_dir: Path | None = None  # predictions of every trial go there (optuna-dashboard --artifact-dir)
     _base_per_question: dict[str, list] | None = None
 
     def open(self) -> optuna.Study:
@@ -84,6 +86,8 @@ class StudyRunner:
             },
             unchangeable=keep,
         )
+        self._store = dashboard.artifact_store(self.artifact_dir)
+        self._figures = dashboard.FigureRefresher(self.storage, self.study_name)
         self.pruning_study = None
         if self.settings.pruner != "none":
             self.pruning_study, self.pruning_objective = pruning_study(
@@ -104,6 +108,7 @@ class StudyRunner:
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
         self.open()
         trial_fn = self._load_trial_fn()
+        self._study_notes(self.study.user_attrs.get(keys.BERTSCORE_ENCODER))
         self._score_base(trial_fn)
         failed_in_a_row: list[tuple[int, str]] = []  # (trial number, reason)
         bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not self.show_progress, position=0)
@@ -131,6 +136,7 @@ class StudyRunner:
                     )
         finally:
             bar.close()
+            self._figures.maybe_refresh(force=True)  # the figures show every trial this worker ended
 
     def _say(self, line: str) -> None:
         line = self.worker + line
@@ -172,12 +178,14 @@ class StudyRunner:
             record_result(handle, result.metrics, result.history, self.splits.val, result.predictions,
                           self.settings.sample_answers)
             record_scores(handle, result.per_item, None, [o.metric for o in self.objectives])
+            self._upload(handle, result.predictions, result.per_item)
             values = [result.metrics.get(o.metric, math.nan) for o in self.objectives]
             if not all(math.isfinite(v) for v in values):
                 handle.set_user_attr(keys.FAIL_REASON, f"the base model has no value of every objective: {values}")
                 handle.finish(TrialState.FAIL)
                 return
             handle.finish(TrialState.COMPLETE, values)
+        self._notes(handle._trial_id)
         self._base_per_question = result.per_item
         shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, values))
         self._say(f"trial {handle.number:>3} COMPLETE  {shown}  ({time.perf_counter() - start:.0f} s)  "
@@ -230,8 +238,9 @@ class StudyRunner:
                 start: float) -> tuple[int, TrialState, str]:
         record_result(trial, result.metrics, result.history, self.splits.val, result.predictions,
                       self.settings.sample_answers)
-        record_scores(trial, getattr(result, "per_item", None) or {}, self._base_scores(),
-                      [o.metric for o in self.objectives])
+        per_question = getattr(result, "per_item", None) or {}
+        record_scores(trial, per_question, self._base_scores(), [o.metric for o in self.objectives])
+        self._upload(trial, result.predictions, per_question)
         if result.pruned_at is not None:
             trial.set_user_attr(keys.PRUNED_AT, result.pruned_at)
             where = "question" if self.settings.pruner == "wilcoxon" else "epoch"
@@ -242,6 +251,7 @@ class StudyRunner:
         self.study.tell(trial, values)
         if monitor:
             monitor.complete(result.metrics.get(self.settings.pruning_metric, math.nan))
+        self._notes(trial._trial_id, monitor)
         shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, values))
         seconds = time.perf_counter() - start
         self._say(f"trial {trial.number:>3} COMPLETE  {shown}  ({seconds:.0f} s){_retry_note(trial)}")
@@ -254,13 +264,37 @@ class StudyRunner:
         self.study.tell(trial, state=state)
         if monitor:
             monitor.pruned() if state == TrialState.PRUNED else monitor.failed()
+        self._notes(trial._trial_id, monitor)
         detail = detail or reason or ""
         seconds = time.perf_counter() - start
         self._say(f"trial {trial.number:>3} {state.name:<8}  {detail}  ({seconds:.0f} s){_retry_note(trial)}")
         return trial.number, state, reason or ""
 
+    def _upload(self, trial: Any, predictions: Sequence[str], per_question: dict[str, list]) -> None:
+        warning = dashboard.upload_predictions(self._store, self.study, trial, self.splits.val, predictions, per_question)
+        if warning:
+            self._say(f"trial {trial.number:>3} warning: {warning} (its scores are stored)")
+
+    def _notes(self, trial_id: int, monitor: TrialPruning | None = None) -> None:
+        """The finished trial's note (and its pruning trial's), then the study's figures if their turn has come."""
+        frozen = self.study._storage.get_trial(trial_id)
+        names = [o.metric for o in self.objectives]
+        dashboard.write_note(self.study, trial_id, dashboard.trial_note(frozen, names, self.splits.val,
+                                                                        self.study_name))
+        if monitor is not None:
+            dashboard.write_note(monitor.study, monitor.pruning_trial._trial_id,
+                                 f"Stands for trial {frozen.number} of study `{self.study_name}`: open it there "
+                                 f"for its answers and scores ({frozen.state.name}).")
+        self._figures.maybe_refresh()
+
+    def _study_notes(self, encoder: str | None) -> None:
+        dashboard.write_note(self.study, None, dashboard.study_note(self.study, self.base_cfg.model.name, encoder))
+        if self.pruning_study is not None:
+            dashboard.write_note(self.pruning_study, None,
+                                 dashboard.pruning_study_note(self.study_name, self.settings.pruning_metric))
+
     def summary(self, seconds: float, storage_url: str) -> str:
-        return summary(self.study, self.study_name, seconds, storage_url)
+        return summary(self.study, self.study_name, seconds, storage_url, self.artifact_dir)
 
 
 class FineTune:
@@ -279,6 +313,8 @@ class FineTune:
             monitor,
             eval_chunks=self.settings.eval_chunks if wilcoxon else 1,
             full_eval_every_check=self.settings.pruning_metric != "eval_loss",
+            check_questions=self.settings.check_questions,
+            check_max_new_tokens=self.settings.check_max_new_tokens,
             checks_per_epoch=self.settings.checks_per_epoch,
             show_progress=self.show_progress,
         )
@@ -289,7 +325,8 @@ class FineTune:
         return score_base_model(cfg, self.bench)
 
 
-def summary(study: optuna.Study, study_name: str, seconds: float, storage_url: str) -> str:
+def summary(study: optuna.Study, study_name: str, seconds: float, storage_url: str,
+            artifact_dir: Path | None = None) -> str:
     """What the study holds now, the Pareto front, and the commands to look at it."""
     trials = study.get_trials(deepcopy=False)
     states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING, TrialState.WAITING)
@@ -301,7 +338,8 @@ def summary(study: optuna.Study, study_name: str, seconds: float, storage_url: s
         f"study '{study_name}': {len(trials)} trials "
         f"({', '.join(f'{n} {k.lower()}' for k, n in counts.items())}) in {seconds:.0f} s this run",
         f"Pareto front: trials {', '.join(str(t.number) + (' (base model)' if reference.is_base(t) else '') for t in front) or '-'}",
-        f"dashboard:  optuna-dashboard {shown}" if storage_url.startswith("sqlite") else f"storage: {shown}",
+        (f"dashboard:  optuna-dashboard{f' --artifact-dir {artifact_dir}' if artifact_dir else ''} {shown}"
+         if storage_url.startswith("sqlite") else f"storage: {shown}"),
         f"best config: python -m study.export --study-name {study_name}"
         + ("" if storage_url.endswith(f"/{study_name}.db") else f" --storage {shown}"),
     ]

@@ -25,7 +25,10 @@ def record_config(trial: Any, cfg: TrialConfig) -> None:
 
 def record_result(trial: Any, metrics: dict[str, float], history: Sequence[dict[str, float]],
                   questions: Sequence[QAPair], predictions: Sequence[str], n_samples: int) -> None:
-    trial.set_user_attr(keys.METRICS, _clean(metrics))
+    clean = _clean(metrics)
+    trial.set_user_attr(keys.METRICS, clean)
+    for name, value in clean.items():  # one numeric attribute each: the dashboard's table sorts by them
+        trial.set_user_attr(name, value)
     trial.set_user_attr(keys.HISTORY, [_clean(h) for h in history])
     samples = [
         {"question": q.question, "reference": q.answer, "answer": a}

@@ -139,3 +139,17 @@ def test_chunked_bertscore_equals_scoring_all_answers_at_once(tiny_model_dir, qa
     refs = [p.answer for p in bench.splits.val]
     whole = objectives.BertScorer()(result.predictions, refs)
     assert result.metrics["bertscore_f1"] == pytest.approx(whole, abs=1e-5)
+
+
+def test_cheap_checks_answer_a_subset_with_short_answers_and_the_last_check_scores_all(bench, tiny_model_dir, qa_file):
+    recorder = Recorder()
+    cfg = tiny_config(tiny_model_dir, qa_file, epochs=3)
+    result = run_trial(cfg, bench, recorder, check_questions=2, check_max_new_tokens=2)
+    checks = [evaluation for _, evaluation in recorder.epochs]
+    assert len(checks) == 3
+    for early in checks[:-1]:  # a generated-answer metric at a bounded cost: 2 questions, 2 tokens
+        assert len(early.predictions) == 2 and early.metrics["questions"] == 2
+        assert all(len(bench.base.tokenizer(a, add_special_tokens=False)["input_ids"]) <= 3 for a in early.predictions)
+        assert "rougeL" in early.metrics and len(early.per_item["rougeL"]) == 2
+    assert len(checks[-1].predictions) == len(bench.splits.val) > 2
+    assert len(result.predictions) == len(bench.splits.val)

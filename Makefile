@@ -1,5 +1,6 @@
 # make study  - set up a fresh machine and run the default 50-trial study
 # make test   - set up and run the test suite
+# make screenshots - the dashboard's study and trial pages as PNG in reports/out (needs Debian's chromium)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 # The CPU build of PyTorch (on this project's machines it lies on disk). On a CUDA machine
@@ -7,7 +8,7 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 TRIALS ?= 50
 
-.PHONY: setup model study smoke test test-fast bench clean
+.PHONY: setup model study smoke test test-fast bench screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -38,6 +39,12 @@ test: model
 test-fast: setup
 	$(VENV)/bin/lint-imports --no-logo --no-cache
 	$(PY) -m pytest -q -m "not slow"
+
+# The README's dashboard screenshots: a smoke study, then its study and best trial page in headless Chromium.
+screenshots: model
+	command -v chromium >/dev/null || (apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium))
+	$(PY) -m study.run --space smoke --no-progress
+	$(PY) -m reports.screenshots --storage sqlite:///studies/smoke.db --study-name smoke --artifact-dir studies/smoke-artifacts --out reports/out
 
 clean:
 	rm -rf $(VENV) studies reports/out

@@ -5,14 +5,21 @@ dataclasses) beside its figure, in the habit of ``optuna.visualization``:
 
 - the optimisation: :mod:`~reports._pareto`, :mod:`~reports._history`, :mod:`~reports._importance`,
   :mod:`~reports._parallel`, :mod:`~reports._intermediate`, and the best-trials table :mod:`~reports._best`;
-- the clinical analyses, registered in :mod:`reports._analyses`: metric correlations
-  (:mod:`~reports._correlation`), base model versus exported trials on the test split
+- the analyses registered in :mod:`reports._analyses`: whether the pruning metric predicts the
+  objectives (:mod:`~reports._proxy`), the best trials against the untuned base model
+  (:mod:`~reports._vs_base`) and the confirmation with fresh seeds (:mod:`~reports._confirmation`),
+  metric correlations (:mod:`~reports._correlation`), base model versus exported trials on the test split
   (:mod:`~reports._held_out`), forgetting (:mod:`~reports._forgetting`), continued pre-training
   (:mod:`~reports._pretraining`), answer length (:mod:`~reports._length`) and human ratings
   (:mod:`~reports._human`). Each shows a short note where its data are not in the study yet.
 
+Every score is shown with its 95 % interval where the study stored one, and every gain over
+the base model with the interval of that gain; the base model (the trial with user attribute
+``reference: "base"``) is drawn on the figures but neither ranked nor searched.
+
 They build on the leaves :mod:`reports._rows` (the study's rows), :mod:`reports._block`
-(figure block, colours, sizes) and :mod:`reports._cells` (HTML cells);
+(figure block, colours, sizes), :mod:`reports._cells` (HTML cells) and :mod:`reports._gains`
+(gains over the base model in numbers and words);
 :mod:`reports._data` computes everything once, :mod:`reports._html` writes the page.
 
     from reports import write_report

@@ -15,7 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
-from reports import _correlation, _forgetting, _held_out, _human, _length, _pretraining
+from reports import (
+    _confirmation,
+    _correlation,
+    _forgetting,
+    _held_out,
+    _human,
+    _length,
+    _pretraining,
+    _proxy,
+    _vs_base,
+)
 from reports._block import FigureBlock
 from reports._rows import StudyRows
 
@@ -41,6 +51,9 @@ def _registered(module: Analysis) -> Any:
 class Analyses:
     """The info of every registered analysis; one line each, in the order of the page."""
 
+    proxy: _proxy.Proxy = _registered(_proxy)
+    vs_base: _vs_base.VsBase = _registered(_vs_base)
+    confirmation: _confirmation.Confirmation = _registered(_confirmation)
     correlations: _correlation.Correlations = _registered(_correlation)
     held_out: _held_out.HeldOut = _registered(_held_out)
     forgetting: _forgetting.Forgetting = _registered(_forgetting)

@@ -1,5 +1,7 @@
 """The best trials: a table of the Pareto-optimal trials, then their sample answers beside the references.
 
+Each objective value carries its 95 % interval where the trial stored one. The untuned base
+model is not ranked (it is not a result of the search) but heads the table as the reference.
 No figure: the section comes after the figures, as plain HTML.
 """
 
@@ -10,9 +12,9 @@ from html import escape
 import optuna
 from optuna.trial import FrozenTrial
 
-from reports._cells import fmt, num, row
+from reports._cells import fmt, num, row, with_interval
 from reports._pareto import pareto_trials
-from reports._rows import BestTrial, Sample, StudyRows, trial_row
+from reports._rows import BestTrial, Sample, StudyRows, TrialRow, base_row, trial_row
 from study.core import keys
 
 KEY, TITLE = "best", "Best trials (Pareto front)"
@@ -41,15 +43,21 @@ def table(data: StudyRows) -> str:
     metrics = sorted({m for b in data.best for m in b.row.metrics} - set(objective_names))
     head = ["trial", *(str(o) for o in data.objectives), *params, *metrics, "trial seconds"]
     rows = [row((escape(h) for h in head), header=True)]
-    for b in data.best:
-        r = b.row
-        rows.append(row([str(r.number), *(num(v) for v in (r.values or ())),
+    base = base_row(data.trials)
+    for r in ([base] if base else []) + [b.row for b in data.best]:
+        label = f"{r.number} (base model, untuned)" if r.is_base else str(r.number)
+        rows.append(row([label, *(_value(r, i, o) for i, o in enumerate(objective_names)),
                          *(fmt(r.params.get(p)) for p in params),
                          *(num(r.metrics.get(m)) for m in metrics),
                          num(r.duration_s)]))
     parts.append("<table>" + "".join(rows) + "</table>")
     parts.extend(_samples(b) for b in data.best)
     return "\n".join(parts)
+
+
+def _value(r: TrialRow, i: int, metric: str) -> str:
+    """An objective value, with its 95 % interval below it where the trial has one."""
+    return with_interval(r.values[i] if r.values else None, r.intervals.get(metric))
 
 
 def _samples(best: BestTrial) -> str:

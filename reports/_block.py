@@ -41,8 +41,8 @@ def short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def trial_hover(number: int, values: Mapping[str, float | None], params: Mapping[str, Any]) -> str:
-    """Hover text of one trial: its number, the plotted values, then its parameters."""
+def trial_hover(number: int, values: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+    """Hover text of one trial: its number, the plotted values (numbers or text), then its parameters."""
     lines = [f"trial {number}"]
     lines += [f"{name}: {short(v)}" for name, v in values.items()]
     lines += [f"{name}: {short(v)}" for name, v in params.items()]

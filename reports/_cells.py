@@ -28,6 +28,13 @@ def num(value: Any) -> str:
     return f'<span class="num">{fmt(value)}</span>'
 
 
+def with_interval(value: Any, interval: Any) -> str:
+    """A number with its 95 % interval (anything with ``low`` and ``high``) below it; the number alone without one."""
+    if interval is None:
+        return num(value)
+    return f'<span class="num">{fmt(value)}<br><span class="gain">[{interval.low:.3g}, {interval.high:.3g}]</span></span>'
+
+
 def table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """A table with an escaped header row; the body cells must be HTML already."""
     return "<table>" + row((escape(h) for h in head), header=True) + "".join(row(r) for r in rows) + "</table>"

@@ -1,15 +1,17 @@
 """A study turned into plain data, computed once: its rows, then what each analysis derives from them.
 
 :func:`study_rows` reads what Optuna stores into the frozen rows of :mod:`reports._rows`;
-:func:`study_data` adds the optimisation history, the parameter importances and the clinical
-analyses registered in :mod:`reports._analyses`. The figures and the HTML page are pure
+:func:`study_data` adds the optimisation history, the parameter importances and the
+analyses registered in :mod:`reports._analyses`. Gains over the base model that a trial did
+not store (it ended before the base model was scored) are computed here from the per-question
+scores, once. The figures and the HTML page are pure
 functions of the result, and each piece can be tested (or reused in a notebook) without
 drawing anything.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import optuna
@@ -21,7 +23,8 @@ from reports._history import History, histories
 from reports._importance import Importance, param_importances
 from reports._intermediate import intermediate_series
 from reports._parallel import param_axes
-from reports._rows import StudyRows, TrialRow, objectives_of, trial_row
+from reports._pareto import close_to_best
+from reports._rows import StudyRows, TrialRow, objectives_of, trial_row, with_gains
 
 # States always shown in the header; RUNNING and WAITING only when a study is still going.
 _SHOWN_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -49,18 +52,22 @@ def state_counts(rows: Sequence[TrialRow]) -> dict[str, int]:
 
 def study_rows(study: optuna.Study, companion: optuna.Study | None = None) -> StudyRows:
     """What ``study`` stores, read once; ``companion`` as in :func:`study_data`."""
-    rows = trial_rows(study)
-    best = best_trials(study)
+    objectives = objectives_of(study)
+    rows = with_gains(trial_rows(study), [o.metric for o in objectives])
+    gains = {r.number: r.gain for r in rows}
+    best = tuple(b._replace(row=replace(b.row, gain=gains[b.row.number])) for b in best_trials(study))
+    pareto = tuple(b.row for b in best)
     return StudyRows(
         name=study.study_name,
-        objectives=objectives_of(study),
+        objectives=objectives,
         attrs=dict(study.user_attrs),
         counts=state_counts(rows),
         trials=rows,
-        pareto=tuple(b.row for b in best),
+        pareto=pareto,
         best=best,
         series=intermediate_series(study, companion),
         axes=param_axes(study),
+        close_to_best=close_to_best(rows, pareto, objectives),
     )
 
 

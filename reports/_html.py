@@ -1,8 +1,9 @@
 """A self-contained HTML page from the study data and its figures.
 
-The page: a header (counts, objectives, data, pruner), each figure with its note and the table
-of its analysis (:func:`reports._analyses.analysis_tables`), the best trials
-(:mod:`reports._best`), then every trial in one line.
+The page: a header (counts, objectives, data, pruner, how the base model decoded), each figure
+with its note and the table of its analysis (:func:`reports._analyses.analysis_tables`), the
+best trials (:mod:`reports._best`), then every trial in one line, objective values with their
+95 % intervals where stored.
 
 plotly.js is embedded inline once, with the first figure, so the file opens offline in any
 browser, without a server or the internet: clinical data stays on the machine. Every string
@@ -20,7 +21,7 @@ import optuna
 from reports import _best
 from reports._analyses import analysis_tables
 from reports._block import FigureBlock
-from reports._cells import fmt, num, row
+from reports._cells import fmt, num, row, with_interval
 from reports._data import StudyData, study_data
 from reports._figures import build_figures
 from study.core import keys
@@ -78,6 +79,8 @@ def _header(data: StudyData) -> str:
         ("pruner", _pruner(attrs)),
         ("BERTScore encoder", fmt(attrs.get(keys.BERTSCORE_ENCODER))),
     ]
+    if attrs.get(keys.BASE_DECODING):
+        items.append(("base model decoding", fmt(attrs[keys.BASE_DECODING])))
     return "<table class=\"meta\">" + "".join(row([f"<b>{k}</b>", v]) for k, v in items) + "</table>"
 
 
@@ -113,8 +116,9 @@ def _trials_table(data: StudyData) -> str:
     rows = [row((escape(h) for h in head), header=True)]
     blank = [num(None)] * len(data.objectives)
     for r in data.trials:
-        values = [num(v) for v in (r.values or ())]
-        rows.append(row([str(r.number), escape(r.state), *(values or blank),
+        values = [with_interval(v, r.intervals.get(o.metric)) for v, o in zip(r.values or (), data.objectives)]
+        label = f"{r.number} (base model)" if r.is_base else str(r.number)
+        rows.append(row([label, escape(r.state), *(values or blank),
                          num(r.duration_s), fmt(r.pruned_at), fmt(r.fail_reason)]))
     parts.append("<table>" + "".join(rows) + "</table>")
     return "\n".join(parts)

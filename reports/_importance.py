@@ -2,6 +2,7 @@
 
 PED-ANOVA (Optuna's :class:`~optuna.importance.PedAnovaImportanceEvaluator`) on the best
 :data:`TOP_QUANTILE` of the complete trials; too few trials give a note instead of noise.
+The base model is left out: it has no parameters, and would empty the shared search space.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from optuna.trial import TrialState
 from plotly.subplots import make_subplots
 
 from reports._block import HEIGHT, TRIAL_COLOR, FigureBlock
-from reports._rows import ObjectiveInfo
+from reports._rows import ObjectiveInfo, is_base_trial
 
 KEY, TITLE = "importance", "Parameter importances"
 #: Share of trials PED-ANOVA treats as "good" when it scores a parameter's importance.
@@ -40,6 +41,9 @@ def param_importances(study: optuna.Study, objectives: Sequence[ObjectiveInfo]) 
     maximised objective is negated.
     """
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if any(is_base_trial(t) for t in done):
+        done = [t for t in done if not is_base_trial(t)]
+        study = _tuned_study(study, done)
     searched = {name for t in done for name in t.distributions}
     if len(done) < MIN_TRIALS_FOR_IMPORTANCE:
         note = (f"needs at least {MIN_TRIALS_FOR_IMPORTANCE} complete trials "
@@ -61,6 +65,13 @@ def param_importances(study: optuna.Study, objectives: Sequence[ObjectiveInfo]) 
         equal = [str(w.message) for w in caught if "will be equal" in str(w.message)]
         out.append(Importance(objective, {} if equal else importances, equal[0] if equal else None))
     return tuple(out)
+
+
+def _tuned_study(study: optuna.Study, trials: Sequence[optuna.trial.FrozenTrial]) -> optuna.Study:
+    """An in-memory copy of ``study`` holding only ``trials`` (the fine-tuned ones)."""
+    copy = optuna.create_study(storage=optuna.storages.InMemoryStorage(), directions=study.directions)
+    copy.add_trials(trials)
+    return copy
 
 
 def figure(importances: Sequence[Importance]) -> FigureBlock:

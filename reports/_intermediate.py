@@ -26,13 +26,19 @@ OTHER_STYLE: dict[str, Any] = {"color": OTHER_COLOR, "dash": "dot"}  # FAIL, RUN
 def intermediate_series(study: optuna.Study, companion: optuna.Study | None = None) -> tuple[Series, ...]:
     """The pruning metric per step of every trial that reported one, pruned trials included.
 
-    A trial without intermediate values of its own borrows those of its twin (user attribute
-    ``pruning_twin``) in ``companion``, the ``<name>.pruning`` study the pruner works on.
+    A trial without intermediate values of its own borrows those of its pruning trial in
+    ``companion``, the ``<name>.pruning`` study the pruner works on: the one its user attribute
+    ``pruning_trial`` (``pruning_twin`` in older studies) names, else the one whose
+    ``trial_number`` names it.
     """
-    twins = {t.number: t.intermediate_values for t in companion.get_trials(deepcopy=False)} if companion else {}
+    pruning = companion.get_trials(deepcopy=False) if companion else []
+    twins = {t.number: t.intermediate_values for t in pruning}
+    named = {t.user_attrs[keys.MAIN_TRIAL]: t.intermediate_values for t in pruning
+             if isinstance(t.user_attrs.get(keys.MAIN_TRIAL), int)}
     out = []
     for trial in study.get_trials(deepcopy=False):
-        values = trial.intermediate_values or twins.get(keys.pruning_trial_number(trial.user_attrs), {})
+        twin = keys.pruning_trial_number(trial.user_attrs)
+        values = trial.intermediate_values or (twins.get(twin, {}) if twin is not None else named.get(trial.number, {}))
         if values:
             steps = tuple(sorted(values))
             out.append(Series(trial.number, trial.state.name, steps, tuple(values[s] for s in steps)))

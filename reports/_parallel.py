@@ -1,7 +1,7 @@
 """Parallel coordinates: the searched parameters and objectives of each complete trial, one line per trial.
 
 Lines are coloured by the first objective; categorical parameters get one tick per choice and
-log-scale parameters a log10 axis.
+log-scale parameters a log10 axis. The base model has no parameters and is left out.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
 from reports._block import HEIGHT, FigureBlock, no_complete
-from reports._rows import ParamAxis, StudyRows
+from reports._rows import ParamAxis, StudyRows, scored
 
 KEY, TITLE = "parallel", "Parallel coordinates"
 
@@ -46,7 +46,7 @@ def _axis_dimension(axis: ParamAxis, values: Sequence[Any]) -> dict[str, Any]:
 
 def figure(data: StudyRows) -> FigureBlock:
     """Parameters (``data.axes``) and objectives of complete trials, coloured by the first objective."""
-    done = [r for r in data.trials if r.values is not None]
+    done = scored(data.trials)
     if not done:
         return no_complete(KEY, TITLE)
     if not data.axes:

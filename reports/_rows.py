@@ -7,25 +7,31 @@ analyses derive from it.
 
 The keys read from each trial's user attributes are those :mod:`study.optimize.records` and
 :mod:`study.optimize.loop` write: ``config``, ``metrics``, ``samples``, ``pruned_at``,
-``fail_reason``.
+``fail_reason``, and in studies stored since the base model became a point of the study
+``reference`` (the untuned base model), ``per_question``, ``intervals`` and ``gain_vs_base``.
+The base trial is a row like the others, with :attr:`TrialRow.is_base` set: :func:`complete`
+leaves it out, :func:`base_row` finds it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
-from typing import Any, NamedTuple, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from objectives import Objective
+from objectives import Interval, Objective, gain_table
 from study.core import keys
 
 #: The domain metric the forgetting and answer-length figures plot on their x axis.
 DOMAIN_METRIC = "rougeL"
 #: Fewer paired values than this give no rank correlation worth showing.
 MIN_TRIALS_FOR_CORRELATION = 3
+#: The value of the ``reference`` user attribute that marks the untuned base model.
+BASE_REFERENCE = "base"
 
 
 class ObjectiveInfo(Objective):
@@ -48,6 +54,10 @@ class TrialRow:
     duration_s: float | None  # wall-clock seconds, None while running
     pruned_at: float | None  # epoch (1.5: half-way through the second) or question (wilcoxon) where it was pruned
     fail_reason: str | None
+    is_base: bool = False  # the untuned base model (user attribute ``reference: "base"``): no params
+    intervals: dict[str, Interval | None] = field(default_factory=dict)  # metric -> 95 % interval
+    gain: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric -> paired gain over the base model
+    per_question: dict[str, list[Any]] = field(default_factory=dict)  # metric -> scores in validation order
 
 
 class Sample(NamedTuple):
@@ -95,6 +105,7 @@ class StudyRows:
     best: tuple[BestTrial, ...]  # the Pareto trials with their sample answers
     series: tuple[Series, ...]
     axes: tuple[ParamAxis, ...]
+    close_to_best: frozenset[int]  # trials not distinguishable from the best on the first objective
 
 
 def objectives_of(study: optuna.Study) -> tuple[ObjectiveInfo, ...]:
@@ -118,7 +129,48 @@ def trial_row(trial: FrozenTrial) -> TrialRow:
         duration_s=trial.duration.total_seconds() if trial.duration is not None else None,
         pruned_at=attrs.get(keys.PRUNED_AT),
         fail_reason=attrs.get(keys.FAIL_REASON),
+        is_base=is_base_trial(trial),
+        intervals={str(m): interval_of(d) for m, d in (attrs.get(keys.INTERVALS) or {}).items()},
+        gain={str(m): dict(g) for m, g in (attrs.get(keys.GAIN_VS_BASE) or {}).items() if isinstance(g, Mapping)},
+        per_question={str(m): list(v) for m, v in (attrs.get(keys.PER_QUESTION) or {}).items()
+                      if isinstance(v, Sequence)},
     )
+
+
+def is_base_trial(trial: FrozenTrial) -> bool:
+    return trial.user_attrs.get(keys.REFERENCE) == BASE_REFERENCE
+
+
+def interval_of(stored: Any) -> Interval | None:
+    """A stored ``{estimate, low, high, n}`` as an :class:`~objectives.Interval`; None if incomplete or NaN."""
+    try:
+        interval = Interval.from_dict(stored)
+    except (KeyError, TypeError, ValueError):
+        return None
+    finite = all(math.isfinite(x) for x in (interval.estimate, interval.low, interval.high))
+    return interval if finite else None
+
+
+def base_row(rows: Sequence[TrialRow]) -> TrialRow | None:
+    """The scored base model (the first COMPLETE base trial), or None: not scored, or an older study."""
+    return next((r for r in rows if r.is_base and r.state == "COMPLETE" and r.values is not None), None)
+
+
+def with_gains(rows: Sequence[TrialRow], metrics: Sequence[str]) -> tuple[TrialRow, ...]:
+    """Rows whose gain over the base model on ``metrics`` is computed from the per-question scores
+    where the trial did not store it (it ended before the base model was scored)."""
+    base = base_row(rows)
+    if base is None or not base.per_question:
+        return tuple(rows)
+    out = []
+    for r in rows:
+        missing = [m for m in metrics if m not in r.gain]
+        if r.is_base or r.state != "COMPLETE" or not r.per_question or not missing:
+            out.append(r)
+            continue
+        computed = gain_table(r.per_question, base.per_question, missing)
+        out.append(dataclasses.replace(r, gain={**r.gain, **computed}) if computed else r)
+    return tuple(out)
 
 
 def as_number(value: Any) -> float | None:
@@ -129,7 +181,13 @@ def as_number(value: Any) -> float | None:
 
 
 def complete(rows: Sequence[TrialRow]) -> list[TrialRow]:
-    return [r for r in rows if r.state == "COMPLETE"]
+    """The COMPLETE fine-tuned trials: the base model is a reference, not a trial of the search."""
+    return [r for r in rows if r.state == "COMPLETE" and not r.is_base]
+
+
+def scored(rows: Sequence[TrialRow]) -> list[TrialRow]:
+    """The COMPLETE fine-tuned trials that have objective values: the points of the figures."""
+    return [r for r in complete(rows) if r.values is not None]
 
 
 def objectives_first(names: set[str], objectives: Sequence[ObjectiveInfo]) -> tuple[str, ...]:

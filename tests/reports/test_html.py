@@ -114,3 +114,20 @@ def test_blank_correlations_are_written_as_json_null() -> None:
         study.add_trial(optuna.trial.create_trial(values=[float(i)], user_attrs={"metrics": metrics}))
     section = _section(_page(study), "correlation")
     assert "NaN" not in section and "null" in section
+
+
+def test_report_of_a_study_with_the_base_model_shows_it_everywhere_but_the_ranking(liver_study) -> None:
+    data = study_data(*liver_study)
+    page = render_html(data, build_figures(data))
+    assert "<td><b>base model decoding</b></td><td>the space&#x27;s decoding (not searched)</td>" in page
+    assert "<td>0 (base model)</td><td>COMPLETE</td>" in _section(page, "trials")
+    best = _section(page, "best")
+    assert best.index("<td>0 (base model, untuned)</td>") < best.index("<td>4</td>")
+    assert re.findall(r"<summary>trial (\d+):", best) == ["4", "5", "7", "1"]  # not the base model
+    low, high = (data.pareto[0].intervals["rougeL"].low, data.pareto[0].intervals["rougeL"].high)
+    assert f'<span class="gain">[{low:.3g}, {high:.3g}]</span>' in best
+    for anchor in ("proxy", "vs-base", "confirmation"):
+        assert f'<h2 id="{anchor}">' in page
+    assert page.index('id="intermediate"') < page.index('id="proxy"') < page.index('id="vs-base"') \
+        < page.index('id="confirmation"') < page.index('id="correlation"')
+    assert page.count("plotly.js v") == 1 and not re.search(r"<script[^>]*\ssrc=", page)

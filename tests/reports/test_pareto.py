@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import optuna
+import pytest
 
 from reports import study_data
 from reports._pareto import figure as pareto_figure
@@ -37,3 +38,50 @@ def test_pareto_figure_is_a_scatter_matrix_for_three_objectives(study: optuna.St
     front = next(t for t in fig.data if t.name == "Pareto front")
     assert [d.label for d in front.dimensions] == ["rougeL (max)", "bertscore_f1 (max)", "train_seconds (min)"]
     assert len(front.dimensions[0].values) == 3
+
+
+def _traces(liver) -> dict:
+    study, pruning = liver
+    return {t.name: t for t in pareto_figure(study_data(study, pruning)).figure.data}
+
+
+def test_the_base_model_is_its_own_marker_and_legend_entry(liver_study) -> None:
+    study, _ = liver_study
+    base = _traces(liver_study)["base model (untuned)"]
+    assert list(zip(base.x, base.y)) == [tuple(study.trials[0].values)]
+    assert base.showlegend and base.marker.symbol == "diamond"
+
+
+def test_trials_indistinguishable_from_the_best_are_ringed(liver_study, liver_trials) -> None:
+    close, far = liver_trials.close, liver_trials.far
+    study, pruning = liver_study
+    data = study_data(study, pruning)
+    assert data.close_to_best == {close}
+    assert far not in data.close_to_best  # 0.1 behind on every question, give or take 0.01
+    ring = _traces(liver_study)["indistinguishable from the best (95 %)"]
+    assert list(ring.x) == [study.trials[close].values[0]] and ring.marker.symbol == "circle-open"
+
+
+def test_old_studies_have_neither_base_marker_nor_ring(study_2d: optuna.Study) -> None:
+    assert [t.name for t in pareto_figure(study_data(study_2d)).figure.data] == ["dominated", "Pareto front"]
+    assert all(t.error_x.array is None and t.error_y.array is None for t in pareto_figure(study_data(study_2d)).figure.data)
+
+
+def test_error_bars_span_each_trials_95_percent_interval(liver_study) -> None:
+    study, _ = liver_study
+    front = _traces(liver_study)["Pareto front"]
+    for x, y, plus_x, minus_x, plus_y, minus_y in zip(front.x, front.y, front.error_x.array, front.error_x.arrayminus,
+                                                       front.error_y.array, front.error_y.arrayminus):
+        trial = next(t for t in study.trials if t.values and t.values[0] == x and "reference" not in t.user_attrs)
+        rouge, length = trial.user_attrs["intervals"]["rougeL"], trial.user_attrs["intervals"]["length_error"]
+        assert (x + plus_x, x - minus_x) == pytest.approx((rouge["high"], rouge["low"]))
+        assert (y + plus_y, y - minus_y) == pytest.approx((length["high"], length["low"]))
+
+
+def test_three_objectives_with_intervals_give_a_grid_of_pairs_with_error_bars(liver_3d) -> None:
+    fig = pareto_figure(study_data(*liver_3d)).figure
+    assert {t.type for t in fig.data} == {"scatter"}
+    assert len({t.xaxis for t in fig.data}) == 3  # rougeL-length_error, rougeL-train_seconds, length_error-train_seconds
+    front = [t for t in fig.data if t.name == "Pareto front"]
+    assert front[0].error_x.array is not None and front[0].error_y.array is not None
+    assert front[1].error_y.array is None  # train_seconds has no interval

@@ -66,6 +66,7 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
     import optuna
 
     from objectives import parse_objectives
+    from study.core import keys
     from study.finetune.data import load_splits
     from study.optimize.loop import StudyRunner
     from study.optimize.samplers import make_sampler
@@ -86,7 +87,8 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
     )
     with contextlib.redirect_stdout(sys.stderr), common.timed() as t:  # the loop's trial lines are progress
         runner.run(n_trials)
-    trials = runner.study.get_trials(deepcopy=False)
+    # The base model's trial (scored once per arm, the same in both) is not a fine-tune: leave it out.
+    trials = [tr for tr in runner.study.get_trials(deepcopy=False) if keys.REFERENCE not in tr.user_attrs]
     seconds = [(tr.datetime_complete - tr.datetime_start).total_seconds() for tr in trials
                if tr.datetime_complete and tr.datetime_start]
     planned = [tr.user_attrs["config"]["training"]["epochs"] for tr in trials]

@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     common.quiet()
     n = 10 if args.quick else 50
+    from study.core import keys
     from study.optimize import dashboard
 
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         study, trial, questions, pq = build_study(storage, n)
         store = dashboard.artifact_store(Path(tmp) / "artifacts")
         with common.timed() as upload:
-            dashboard.upload_predictions(store, study, trial, questions, trial.user_attrs["answers"], pq)
+            dashboard.upload_predictions(store, study, trial, questions, trial.user_attrs[keys.ANSWERS], pq)
         study.tell(trial, [0.2, 0.5, 40.0])
         frozen = study._storage.get_trial(trial._trial_id)
         with common.timed() as note:

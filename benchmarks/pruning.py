@@ -91,9 +91,9 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
     trials = [tr for tr in runner.study.get_trials(deepcopy=False) if keys.REFERENCE not in tr.user_attrs]
     seconds = [(tr.datetime_complete - tr.datetime_start).total_seconds() for tr in trials
                if tr.datetime_complete and tr.datetime_start]
-    planned = [tr.user_attrs["config"]["training"]["epochs"] for tr in trials]
+    planned = [tr.user_attrs[keys.CONFIG]["training"]["epochs"] for tr in trials]
     # epochs trained: where a pruned trial stopped (1.5 = half-way through its second), else all it planned
-    epochs = [tr.user_attrs.get("pruned_at", e) if tr.state.name == "PRUNED" else e for tr, e in zip(trials, planned)]
+    epochs = [tr.user_attrs.get(keys.PRUNED_AT, e) if tr.state.name == "PRUNED" else e for tr, e in zip(trials, planned)]
     states = {s: sum(tr.state.name == s for tr in trials) for s in ("COMPLETE", "PRUNED", "FAIL")}
     complete = [tr.values[0] for tr in trials if tr.state.name == "COMPLETE"]
     return {
@@ -105,7 +105,7 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
         "best": min(complete) if complete else math.nan,
         "best_trial": min((tr for tr in trials if tr.state.name == "COMPLETE"), key=lambda tr: tr.values[0]).number
         if complete else None,
-        "pruned_at": [tr.user_attrs.get("pruned_at") for tr in trials if tr.state.name == "PRUNED"],
+        "pruned_at": [tr.user_attrs.get(keys.PRUNED_AT) for tr in trials if tr.state.name == "PRUNED"],
         "configs": [tr.params for tr in trials],
     }
 

@@ -55,14 +55,14 @@ def trial_rows(storage: str, name: str = "bench") -> list[dict[str, Any]]:
     rows = []
     for tr in study.get_trials(deepcopy=False):
         seconds = (tr.datetime_complete - tr.datetime_start).total_seconds() if tr.datetime_complete else None
-        metrics = tr.user_attrs.get("metrics") or {}
+        metrics = tr.user_attrs.get(keys.METRICS) or {}
         rows.append({
             "number": tr.number,
             "state": tr.state.name,
             "base": tr.user_attrs.get(keys.REFERENCE) == "base",
             "seconds": seconds,
-            "epochs": tr.user_attrs.get("config", {}).get("training", {}).get("epochs"),
-            "epochs_run": (tr.user_attrs.get("history") or [{}])[-1].get("epoch"),  # 1.5: half-way through the 2nd
+            "epochs": tr.user_attrs.get(keys.CONFIG, {}).get("training", {}).get("epochs"),
+            "epochs_run": (tr.user_attrs.get(keys.HISTORY) or [{}])[-1].get("epoch"),  # 1.5: half-way through the 2nd
             "train_seconds": metrics.get("train_seconds"),
             "eval_seconds": metrics.get("eval_seconds"),
         })

@@ -43,6 +43,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", default="best.yaml", help="output file (default: best.yaml)")
     p.add_argument("--out-dir", default="pareto", help="output folder with --pareto (default: pareto/)")
     p.add_argument("--no-test", action="store_true", help="do not re-run the fine-tune to score the test split")
+    p.add_argument("--artifact-dir", metavar="DIR",
+                   help="also store the YAML as an artifact of the trial, for optuna-dashboard --artifact-dir "
+                        "(default: studies/<study-name>-artifacts beside a SQLite file)")
     p.add_argument("--allow-hub", action="store_true")
     return p.parse_args(argv)
 
@@ -269,6 +272,23 @@ def base_decoding(study: Any) -> Any:
     return trial_config(base).decoding if base is not None and keys.CONFIG in base.user_attrs else DecodingConfig()
 
 
+def upload_export(store: Any, study: Any, path: Path) -> str | None:
+    """The exported YAML as an artifact of the study (a finished trial's attributes are frozen)."""
+    import warnings
+
+    import optuna
+    from optuna.artifacts import upload_artifact
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=study,
+                            mimetype="application/yaml", encoding="utf-8")
+    except OSError as exc:
+        return f"  warning: {path} not stored as an artifact ({exc.strerror or exc})"
+    return None
+
+
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
@@ -277,8 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     from study.optimize.records import trial_config
     from study.optimize.storage import default_storage_url
 
+    from study.optimize.dashboard import artifact_store, default_artifact_dir
+
     storage_url = args.storage or default_storage_url(args.study_name)
     study = load_study(storage_url, args.study_name)
+    artifacts = Path(args.artifact_dir) if args.artifact_dir else default_artifact_dir(storage_url, args.study_name)
+    store = artifact_store(artifacts) if artifacts is not None and (args.artifact_dir or artifacts.is_dir()) else None
     chosen, chosen_by = pick_trials(study, args.trial, args.pareto, args.by)
     names = list(study.metric_names or [])
     warning = confirmation_warning(study, args.by or names[0]) if names and args.trial is None else None
@@ -300,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out_dir) / f"trial-{frozen.number}.yaml" if args.pareto else Path(args.out)
         write_yaml(out, export_document(study, frozen, storage_url, test, chosen_by), header=header(out))
         print(f"trial {frozen.number} -> {out}")
+        if store is not None:
+            warning = upload_export(store, study, out)
+            print(warning or f"  also in the dashboard's artifacts of study '{study.study_name}'")
         if test:
             print("\n".join(comparison_lines(test["test_comparison"])))
     return 0

@@ -76,6 +76,8 @@ def test_study_resume_export_train_evaluate_with_a_tiny_model(tmp_path, tiny_mod
         assert c["base_default_decoding"] is not None
         assert f"on {metric}" in exported  # a verdict in words per metric
     assert "train_seconds" not in doc["test_comparison"]
+    artifacts = tmp_path / "e2e-artifacts"  # beside the SQLite file: the trials' predictions and the exported YAML
+    assert any(p.read_bytes().startswith(b"# Reproduce") for p in artifacts.rglob("*") if p.is_file())
     assert {"config", "metrics", "versions", "study"} <= set(doc)
     assert {"validation", "test"} <= set(doc["metrics"])
     assert set(doc["metrics"]["base_model_test"]) == set(doc["metrics"]["test"])

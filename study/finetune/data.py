@@ -61,7 +61,7 @@ def read_jsonl(path: Path) -> list[QAPair]:
     except IsADirectoryError:
         raise StudyError(f"{path}: is a directory without {', '.join(SPLIT_FILES)}") from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (what spreadsheet exports write) is not data
     except UnicodeDecodeError as exc:
         raise StudyError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     pairs = []

@@ -99,3 +99,11 @@ def test_a_study_from_before_fingerprints_resumes_on_any_data(qa_file):
     check_same_data("old", {"data_source": str(qa_file), "n_train": 1}, splits)  # no fingerprint stored: no check
     with pytest.raises(StudyError, match="began on other data"):
         check_same_data("new", {"data_fingerprint": "0" * 16}, splits)
+
+
+def test_a_file_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "qa.jsonl"
+    lines = [json.dumps({"question": f"Question {i}?", "answer": f"Answer {i}."}) for i in range(3)]
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode("utf-8"))  # what spreadsheet exports write
+    pairs = read_jsonl(path)
+    assert [p.question for p in pairs] == ["Question 0?", "Question 1?", "Question 2?"]

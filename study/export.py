@@ -130,8 +130,10 @@ def confirmation_warning(study: Any, metric: str) -> str | None:
         return None
     best = max(gains, key=lambda g: g["gain"] if _maximised(metric) else -g["gain"])
     lo, hi = best["gain_ci95"]
+    worse = hi < 0 if _maximised(metric) else lo > 0
+    reading = "so even the best is worse than not fine-tuning" if worse else "which includes no improvement"
     return (f"No confirmed configuration beats the base model on {metric}: the best gain is {best['gain']:+.4g}, "
-            f"95 % interval [{lo:+.4g}, {hi:+.4g}], which includes no improvement. The file below is the best "
+            f"95 % interval [{lo:+.4g}, {hi:+.4g}], {reading}. The file below is the best "
             "of the tuned configurations, not one shown to be better than not fine-tuning.")
 
 

@@ -202,8 +202,11 @@ def verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> st
                 f"(mean of {table[n][metric]['seeds']} seeds, {g['questions']} questions)")
     n, g = max(gains.items(), key=lambda kv: kv[1]["gain"] if maximize else -kv[1]["gain"])
     lo, hi = g["gain_ci95"]
+    worse = hi < 0 if maximize else lo > 0
+    reading = ("so even the best is worse than the untuned base model" if worse
+               else "which includes no improvement")
     return (f"{metric}: no configuration beats the base model; the best, trial {n}, gains {g['gain']:+.4g}, "
-            f"95 % interval [{lo:+.4g}, {hi:+.4g}], which includes no improvement")
+            f"95 % interval [{lo:+.4g}, {hi:+.4g}], {reading}")
 
 
 def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | None = None, allow_hub: bool = False,

@@ -82,3 +82,10 @@ def test_the_base_model_is_never_exported(rdb_url, qa_file):
 
     with pytest.raises(StudyError, match="untuned base model"):
         pick_trials(study, 0, False, None)
+
+
+def test_a_confirmed_loss_is_called_worse_not_merely_not_better(rdb_url, qa_file):
+    study, storage = study_with_trials(rdb_url, qa_file)
+    lines = confirm(study, storage, top=1, seeds=2, say=lambda line: None, run_fn=SeededRuns(gain=-0.2))
+    assert any("worse than the untuned base model" in line for line in lines)
+    assert "worse than not fine-tuning" in confirmation_warning(study, "rougeL")

@@ -296,10 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_libraries(allow_hub=args.allow_hub)
     from study.core.yamlio import write_yaml
+    from study.optimize.dashboard import artifact_store, default_artifact_dir
     from study.optimize.records import trial_config
     from study.optimize.storage import default_storage_url
-
-    from study.optimize.dashboard import artifact_store, default_artifact_dir
 
     storage_url = args.storage or default_storage_url(args.study_name)
     study = load_study(storage_url, args.study_name)

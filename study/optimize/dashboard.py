@@ -134,7 +134,7 @@ def trial_note(trial: FrozenTrial, objective_names: Sequence[str], questions: Se
     if not base and trial.state.name == "COMPLETE":
         parts.append(f"Reproduce: `python -m study.export --study-name {study_name} --trial {trial.number}` "
                      "then `python -m study.train --config best.yaml`.")
-    return "\n\n".join(p if not p.startswith("|") else p for p in _join_tables(parts))
+    return "\n\n".join(_join_tables(parts))
 
 
 def _join_tables(parts: Sequence[str]) -> list[str]:

@@ -109,11 +109,11 @@ class StudyRunner:
         self.open()
         trial_fn = self._load_trial_fn()
         self._study_notes(self.study.user_attrs.get(keys.BERTSCORE_ENCODER))
-        self._score_base(trial_fn)
         failed_in_a_row: list[tuple[int, str]] = []  # (trial number, reason)
         bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not self.show_progress, position=0)
         self._bar = bar
         try:
+            self._score_base(trial_fn)
             for _ in range(n_trials):
                 for line in fail_stale_trials(self.study, self.storage):
                     self._say(line)
@@ -140,7 +140,10 @@ class StudyRunner:
 
     def _say(self, line: str) -> None:
         line = self.worker + line
-        self._bar.write(line) if self.show_progress else print(line, flush=True)
+        if self.show_progress:
+            self._bar.write(line)  # above the progress bar, not through it
+        else:
+            print(line, flush=True)
 
     def _load_trial_fn(self) -> TrialFn:
         """Load what every trial shares (base model, data, BERTScore encoder) once; return the fine-tune."""

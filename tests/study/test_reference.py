@@ -101,3 +101,10 @@ def test_a_base_trial_whose_worker_died_is_scored_again_not_requeued(rdb_url, qa
     trials = StubTrials()
     make_runner(rdb_url, qa_file, trials, heartbeat=1).run(1)
     assert trials.base_calls == 1 and completed_base(optuna.load_study(study_name="s", storage=rdb_url)).number == 1
+
+
+def test_the_base_model_is_announced_above_the_progress_bar(tmp_path, qa_file, capsys):
+    runner = make_runner(f"sqlite:///{tmp_path / 's.db'}", qa_file, StubTrials())
+    runner.show_progress = True  # what a user sees without --no-progress
+    runner.run(1)
+    assert "(the base model, untuned" in capsys.readouterr().out

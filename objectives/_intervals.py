@@ -19,7 +19,6 @@ from objectives._stats import (
     Interval,
     gain_summary,
     mean_interval,
-    paired_difference,
     paired_statistic_difference,
     statistic_interval,
 )
@@ -83,9 +82,4 @@ def _bleu_gain(tuned: np.ndarray, base: np.ndarray, seed: int) -> dict[str, Any]
             "significant": bool(diff.low > 0)}
 
 
-def difference(a: Sequence[float], b: Sequence[float], seed: int = 0) -> Interval:
-    """Mean of ``a − b`` over the same questions, with its paired 95 % interval."""
-    return paired_difference(a, b, seed=seed)
-
-
-__all__ = ["BLEU_STATS", "CONFIDENCE", "difference", "gain_table", "interval_table"]
+__all__ = ["BLEU_STATS", "CONFIDENCE", "gain_table", "interval_table"]

@@ -55,7 +55,7 @@ def trial_rows(storage: str, name: str = "bench") -> list[dict[str, Any]]:
     rows = []
     for tr in study.get_trials(deepcopy=False):
         seconds = (tr.datetime_complete - tr.datetime_start).total_seconds() if tr.datetime_complete else None
-        metrics = tr.user_attrs.get(keys.METRICS) or {}
+        metrics = keys.trial_metrics(tr.user_attrs)
         rows.append({
             "number": tr.number,
             "state": tr.state.name,

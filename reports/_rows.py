@@ -124,7 +124,7 @@ def trial_row(trial: FrozenTrial) -> TrialRow:
         state=trial.state.name,
         values=tuple(trial.values) if trial.state == TrialState.COMPLETE and trial.values else None,
         params=dict(trial.params),
-        metrics=dict(attrs.get(keys.METRICS) or {}),  # absent on trials that failed before scoring
+        metrics=keys.trial_metrics(attrs),  # empty on trials that failed before scoring
         config=dict(attrs.get(keys.CONFIG) or {}),
         duration_s=trial.duration.total_seconds() if trial.duration is not None else None,
         pruned_at=attrs.get(keys.PRUNED_AT),

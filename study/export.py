@@ -238,7 +238,7 @@ def export_document(study: Any, frozen: Any, storage_url: str, test: dict[str, A
             "exported": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         },
         "config": cfg.to_dict(),
-        "metrics": {"validation": frozen.user_attrs.get(keys.METRICS, {})},
+        "metrics": {"validation": keys.trial_metrics(frozen.user_attrs)},
         "versions": versions(),
     }
     for key in (keys.INTERVALS, keys.GAIN_VS_BASE):

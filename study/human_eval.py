@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise StudyError(f"{args.key}: trials {unknown} are not in study '{study.study_name}' (wrong study?)")
     human = {n: sum(r) / len(r) for n, r in ratings.items()}
-    metrics = {n: trials[n].user_attrs.get(keys.METRICS) or {} for n in human}
+    metrics = {n: keys.trial_metrics(trials[n].user_attrs) for n in human}
     agree = agreement(human, metrics)
     study.set_user_attr(keys.HUMAN_EVAL, {str(n): {"mean_rating": human[n], "n": len(ratings[n])} for n in human})
     study.set_user_attr(keys.HUMAN_AGREEMENT, agree)

@@ -7,6 +7,9 @@ Values are JSON (Optuna stores user attributes as JSON): no NaN, ``None`` instea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 #: The pruning study of study S is S + PRUNING_SUFFIX (see study.optimize.pruning).
 PRUNING_SUFFIX = ".pruning"
 #: The confirmation runs of study S are the trials of study S + CONFIRM_SUFFIX (see study.confirm).
@@ -14,7 +17,8 @@ CONFIRM_SUFFIX = ".confirm"
 
 # --- on a trial of the main study -------------------------------------------------------------
 CONFIG = "config"  # the full TrialConfig as a dict: export and confirm rebuild the fine-tune from it
-METRICS = "metrics"  # validation metrics of the last evaluation, one mapping (also stored one by one)
+METRICS = "metrics"  # validation metrics of the last evaluation, one mapping (the old form; read trial_metrics)
+METRIC_NAMES = "metric_names"  # the names of those metrics, each also stored as its own numeric attribute
 HISTORY = "history"  # one mapping of metrics per check, with its "epoch"
 SAMPLES = "samples"  # a few questions with reference and generated answer
 ANSWERS = "answers"  # every validation answer, in the order of the validation split
@@ -50,6 +54,15 @@ CONFIRMED = "confirmed"  # study.confirm: trial number -> metric -> {mean, sd, s
 NOISE_FLOOR = "noise_floor"  # study.confirm: metric -> median seed-to-seed SD of one configuration
 HUMAN_EVAL = "human_eval"
 HUMAN_AGREEMENT = "human_agreement"
+
+
+def trial_metrics(user_attrs: Mapping[str, Any]) -> dict[str, float | None]:
+    """A trial's validation metrics: the numeric attributes named in ``metric_names``, or, in
+    studies stored before those, the ``metrics`` mapping. Empty for a trial never scored."""
+    names = user_attrs.get(METRIC_NAMES)
+    if isinstance(names, list):
+        return {str(n): user_attrs[n] for n in names if n in user_attrs}
+    return dict(user_attrs.get(METRICS) or {})
 
 
 def pruning_trial_number(user_attrs: dict) -> int | None:

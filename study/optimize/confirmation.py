@@ -31,7 +31,7 @@ from study.core import keys
 from study.core.config import TrialConfig
 from study.core.errors import StudyError
 from study.optimize import claims
-from study.optimize.records import record_config, record_scores, trial_config
+from study.optimize.records import record_config, record_metrics, record_scores, trial_config
 from study.optimize.recovery import Heartbeat
 from study.optimize.reference import is_base
 
@@ -106,7 +106,7 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
                 handle.finish(TrialState.FAIL)
                 say(f"confirm {run.confirms} seed {run.seed}: FAIL {type(exc).__name__}: {exc}")
                 continue
-            handle.set_user_attr(keys.METRICS, _finite(result.metrics))
+            record_metrics(handle, result.metrics)
             record_scores(handle, result.per_item, None, [])
             values = [result.metrics.get(o.metric, math.nan) for o in objectives_]
             handle.finish(TrialState.COMPLETE if all(math.isfinite(v) for v in values) else TrialState.FAIL,
@@ -123,10 +123,6 @@ def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:
     cfg = trial_config(source)
     return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, max_val_examples=None),
                                training=dataclasses.replace(cfg.training, seed=run.seed))
-
-
-def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
-    return {k: (float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None) for k, v in metrics.items()}
 
 
 def summarise(study: optuna.Study, confirm: optuna.Study, metrics: Sequence[str]) -> dict[int, dict[str, Any]]:
@@ -146,7 +142,7 @@ def summarise(study: optuna.Study, confirm: optuna.Study, metrics: Sequence[str]
 
 
 def _summary(metric: str, runs: Sequence[FrozenTrial], base_pq: dict[str, list] | None) -> dict[str, Any] | None:
-    values = [t.user_attrs.get(keys.METRICS, {}).get(metric) for t in runs]
+    values = [keys.trial_metrics(t.user_attrs).get(metric) for t in runs]
     values = [v for v in values if isinstance(v, (int, float))]
     if not values:
         return None

@@ -64,7 +64,7 @@ def _num(value: Any) -> str:
 
 
 def metrics_table(attrs: Mapping[str, Any], objective_names: Sequence[str]) -> list[str]:
-    metrics = attrs.get(keys.METRICS) or {}
+    metrics = keys.trial_metrics(attrs)
     intervals = attrs.get(keys.INTERVALS) or {}
     gains = attrs.get(keys.GAIN_VS_BASE) or {}
     lines = ["| metric | value | 95 % interval | gain vs base [95 %] | p |", "|---|---|---|---|---|"]
@@ -122,7 +122,7 @@ def trial_note(trial: FrozenTrial, objective_names: Sequence[str], questions: Se
     if base:
         why.append("The reference every trial's `gain_vs_base` is measured against: no adapter, no training.")
     parts = [title, *why]
-    if attrs.get(keys.METRICS):
+    if keys.trial_metrics(attrs):
         parts += ["### Scores (validation split)", *metrics_table(attrs, objective_names)]
     if attrs.get(keys.CONFIG):
         parts += ["### Configuration", *config_table(attrs[keys.CONFIG], trial.params)]

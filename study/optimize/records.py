@@ -23,12 +23,20 @@ def record_config(trial: Any, cfg: TrialConfig) -> None:
     trial.set_user_attr(keys.CONFIG, cfg.to_dict())
 
 
+def record_metrics(trial: Any, metrics: dict[str, float]) -> None:
+    """Each metric as its own numeric attribute (the dashboard's table sorts by them) and their names;
+    the readers take them through :func:`study.core.keys.trial_metrics`. The ``metrics`` mapping is
+    still written for tools that read studies the old way."""
+    clean = _clean(metrics)
+    for name, value in clean.items():
+        trial.set_user_attr(name, value)
+    trial.set_user_attr(keys.METRIC_NAMES, list(clean))
+    trial.set_user_attr(keys.METRICS, clean)
+
+
 def record_result(trial: Any, metrics: dict[str, float], history: Sequence[dict[str, float]],
                   questions: Sequence[QAPair], predictions: Sequence[str], n_samples: int) -> None:
-    clean = _clean(metrics)
-    trial.set_user_attr(keys.METRICS, clean)
-    for name, value in clean.items():  # one numeric attribute each: the dashboard's table sorts by them
-        trial.set_user_attr(name, value)
+    record_metrics(trial, metrics)
     trial.set_user_attr(keys.HISTORY, [_clean(h) for h in history])
     samples = [
         {"question": q.question, "reference": q.answer, "answer": a}

@@ -7,8 +7,8 @@ directly: ``evaluate.load`` would fetch metric code from the hub at run time.
 from __future__ import annotations
 
 from objectives._bertscore import BertScorer, default_encoder_path
-from objectives._intervals import BLEU_STATS, gain_table, interval_table
-from objectives._objectives import METRICS, Objective, objective_for, parse_objectives
+from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, stats_key
+from objectives._objectives import KNOWLEDGE_METRICS, METRICS, Objective, objective_for, parse_objectives
 from objectives._stats import (
     CONFIDENCE,
     Interval,
@@ -42,7 +42,9 @@ from objectives._text import (
 
 __all__ = [
     "BLEU_STATS",
+    "STATS_SUFFIX",
     "CONFIDENCE",
+    "KNOWLEDGE_METRICS",
     "METRICS",
     "BertScorer",
     "Interval",
@@ -59,6 +61,7 @@ __all__ = [
     "gain_summary",
     "indistinguishable",
     "interval_table",
+    "stats_key",
     "length_error",
     "length_error_per_item",
     "length_ratio",

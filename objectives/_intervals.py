@@ -25,17 +25,44 @@ from objectives._stats import (
 from objectives._text import bleu_from_stats
 
 BLEU_STATS = "bleu_stats"  # per-question key of BLEU's counts; the metric itself is "bleu"
+STATS_SUFFIX = "_stats"  # "eval_loss_stats": per question [summed log-probability, answer tokens] of "eval_loss"
+
+
+def stats_key(metric: str) -> str:
+    """The per-question key of a corpus-level metric's rows: ``eval_loss`` -> ``eval_loss_stats``."""
+    return metric + STATS_SUFFIX
 
 
 def _bleu_of(stats: np.ndarray):
     return lambda idx: bleu_from_stats(stats[idx].sum(axis=0))
 
 
+def _loss_of(stats: np.ndarray):
+    """Mean cross-entropy per answer token of the questions at ``idx``: a ratio, not a mean of questions."""
+    return lambda idx: -float(stats[idx, 0].sum()) / max(float(stats[idx, 1].sum()), 1.0)
+
+
+def _statistics(per_question: Mapping[str, Sequence[Any]]) -> dict[str, tuple[np.ndarray, Any]]:
+    """Corpus-level metrics stored as per-question rows: metric -> (rows, statistic of an index array)."""
+    out = {}
+    for key, rows in per_question.items():
+        if not key.endswith(STATS_SUFFIX) or not rows:
+            continue
+        metric = key[: -len(STATS_SUFFIX)]
+        if key == BLEU_STATS:
+            table = np.asarray(rows, dtype=np.int64)
+            out[metric] = (table, _bleu_of(table))
+        elif metric.endswith("loss"):
+            table = np.asarray(rows, dtype=np.float64)
+            out[metric] = (table, _loss_of(table))
+    return out
+
+
 def _series(per_question: Mapping[str, Sequence[Any]]) -> dict[str, list[float]]:
-    """The per-question metrics that are means (all but BLEU's counts), with finite values only."""
+    """The per-question metrics that are means (all but the corpus-level rows), with finite values only."""
     out = {}
     for metric, values in per_question.items():
-        if metric == BLEU_STATS or not values:
+        if metric.endswith(STATS_SUFFIX) or not values:
             continue
         if all(isinstance(v, (int, float)) and np.isfinite(v) for v in values):
             out[metric] = [float(v) for v in values]
@@ -45,10 +72,8 @@ def _series(per_question: Mapping[str, Sequence[Any]]) -> dict[str, list[float]]
 def interval_table(per_question: Mapping[str, Sequence[Any]], seed: int = 0) -> dict[str, Interval]:
     """A 95 % bootstrap interval for every metric of one evaluation."""
     table = {metric: mean_interval(values, seed=seed) for metric, values in _series(per_question).items()}
-    stats = per_question.get(BLEU_STATS)
-    if stats:
-        rows = np.asarray(stats, dtype=np.int64)
-        table["bleu"] = statistic_interval(len(rows), _bleu_of(rows), seed=seed)
+    for metric, (rows, statistic) in _statistics(per_question).items():
+        table[metric] = statistic_interval(len(rows), statistic, seed=seed)
     return table
 
 
@@ -59,27 +84,30 @@ def gain_table(tuned: Mapping[str, Sequence[Any]], base: Mapping[str, Sequence[A
     Each entry is :func:`objectives.gain_summary`'s (``base``, ``tuned``, ``gain``,
     ``gain_ci95``, ``p_value``, ``questions``, ``significant``); ``significant`` means the
     interval lies on the better side of 0 for the metric's direction. BLEU's p-value is None:
-    a corpus statistic has no per-question differences for a signed-rank test. Metrics the
-    two evaluations did not both score on the same number of questions are left out.
+    a corpus statistic (BLEU, a loss per answer token) has no per-question differences for a
+    signed-rank test. Metrics the two evaluations did not both score on the same number of
+    questions are left out.
     """
     out: dict[str, dict[str, Any]] = {}
     tuned_series, base_series = _series(tuned), _series(base)
+    tuned_stats, base_stats = _statistics(tuned), _statistics(base)
     for metric in metrics:
         direction = "maximize" if METRICS.get(metric, "max") == "max" else "minimize"
         if metric in tuned_series and metric in base_series and len(tuned_series[metric]) == len(base_series[metric]):
             out[metric] = gain_summary(tuned_series[metric], base_series[metric], direction=direction, seed=seed)
-        elif metric == "bleu" and tuned.get(BLEU_STATS) and base.get(BLEU_STATS) \
-                and len(tuned[BLEU_STATS]) == len(base[BLEU_STATS]):
-            out[metric] = _bleu_gain(np.asarray(tuned[BLEU_STATS]), np.asarray(base[BLEU_STATS]), seed)
+        elif metric in tuned_stats and metric in base_stats and len(tuned_stats[metric][0]) == len(base_stats[metric][0]):
+            out[metric] = _statistic_gain(tuned_stats[metric], base_stats[metric], direction, seed)
     return out
 
 
-def _bleu_gain(tuned: np.ndarray, base: np.ndarray, seed: int) -> dict[str, Any]:
-    diff = paired_statistic_difference(len(tuned), _bleu_of(tuned), _bleu_of(base), seed=seed)
-    base_bleu = bleu_from_stats(base.sum(axis=0))
-    return {"base": base_bleu, "tuned": base_bleu + diff.estimate, "gain": diff.estimate,
-            "gain_ci95": [diff.low, diff.high], "p_value": None, "questions": int(len(tuned)),
-            "significant": bool(diff.low > 0)}
+def _statistic_gain(tuned: tuple[np.ndarray, Any], base: tuple[np.ndarray, Any], direction: str,
+                    seed: int) -> dict[str, Any]:
+    n = len(tuned[0])
+    diff = paired_statistic_difference(n, tuned[1], base[1], seed=seed)
+    base_value = base[1](np.arange(n))
+    better = diff.low > 0 if direction == "maximize" else diff.high < 0
+    return {"base": base_value, "tuned": base_value + diff.estimate, "gain": diff.estimate,
+            "gain_ci95": [diff.low, diff.high], "p_value": None, "questions": int(n), "significant": bool(better)}
 
 
-__all__ = ["BLEU_STATS", "CONFIDENCE", "gain_table", "interval_table"]
+__all__ = ["BLEU_STATS", "CONFIDENCE", "STATS_SUFFIX", "gain_table", "interval_table", "stats_key"]

@@ -24,11 +24,20 @@ METRICS: dict[str, str] = {
     "general_accuracy": "max",
     "forgetting": "min",
     "judge_score": "max",
+    # Knowledge probes (study.finetune.knowledge): the facts of training pairs (seen) and of
+    # validation pairs (unseen) asked in other words; the gain is seen-probe ROUGE-L over the base model's.
+    **{f"probe_{kind}_{metric}": direction for kind in ("seen", "unseen")
+       for metric, direction in (("rougeL", "max"), ("bertscore_f1", "max"), ("token_f1", "max"), ("loss", "min"))},
+    "knowledge_gain": "max",
+    "knowledge_gain_loss": "max",  # the base model's seen-probe loss minus the trial's: positive = facts learned
     "pretrain_seconds": "min",
     "train_seconds": "min",
     "eval_seconds": "min",
     "total_seconds": "min",
 }
+
+#: Metrics that need knowledge probes (a probe file, evaluation.probes).
+KNOWLEDGE_METRICS = frozenset(m for m in METRICS if m.startswith("probe_") or m.startswith("knowledge_"))
 
 DIRECTIONS = {"max": "maximize", "min": "minimize", "maximize": "maximize", "minimize": "minimize"}
 

@@ -66,6 +66,13 @@ class DataConfig:
     answer_style: str | None = _f(
         None, "a named system prompt that replaces system_prompt (searchable)", choices=ANSWER_STYLES
     )
+    probes: str | None = _f(
+        None, "JSONL of knowledge probes {id or question, probe, variants}; none = the bundled probes (bundled data only)"
+    )
+    augment: int = _f(
+        0, "add this many paraphrased questions per training pair (the probes file's variants; never a probe)",
+        min=0, max=10,
+    )
 
     @property
     def instructions(self) -> str | None:
@@ -92,6 +99,21 @@ class EvalConfig:
         0, "general-medicine quiz questions scored before and after tuning (forgetting); 0 = off", min=0
     )
     judge: bool = _f(False, "rate agreement with the reference by asking the base model (a heuristic)")
+    probes: bool = _f(
+        False, "score knowledge probes: the facts of training pairs (probe_seen_*) and of validation pairs "
+               "(probe_unseen_*) asked in other words; on whenever a knowledge metric is an objective",
+    )
+    probe_questions: int | None = _f(None, "score at most this many probes of each kind (none = all)", min=1)
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Passages from a corpus put into the prompt, found by BM25 over the question (a searched alternative)."""
+
+    top_k: int = _f(0, "passages put before each question (0 = no retrieval)", min=0, max=10)
+    corpus: str | None = _f(None, "directory of .txt/.md files (none = the bundled heart-transplant corpus)")
+    passage_words: int = _f(60, "the corpus is cut into passages of about this many words", min=10, max=1000)
+    train: bool = _f(False, "put the passages into the training prompts too (otherwise only when answering)")
 
 
 @dataclass(frozen=True)
@@ -108,7 +130,8 @@ class LoraConfig:
 class TrainingConfig:
     """Supervised fine-tuning with TRL's SFT trainer."""
 
-    epochs: int = _f(2, "passes over the training pairs", min=1, max=100)
+    epochs: int = _f(2, "passes over the training pairs (0 = no QA tuning: retrieval or pre-training alone)",
+                     min=0, max=100)
     learning_rate: float = _f(2e-4, "peak learning rate of AdamW", min=1e-8, max=1.0)
     batch_size: int = _f(8, "pairs per device step", min=1)
     gradient_accumulation_steps: int = _f(1, "steps summed before each optimiser step", min=1)
@@ -172,6 +195,7 @@ SECTIONS: dict[str, type] = {
     "decoding": DecodingConfig,
     "pretraining": PretrainConfig,
     "evaluation": EvalConfig,
+    "retrieval": RetrievalConfig,
 }
 
 
@@ -186,6 +210,7 @@ class TrialConfig:
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
     pretraining: PretrainConfig = field(default_factory=PretrainConfig)
     evaluation: EvalConfig = field(default_factory=EvalConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}

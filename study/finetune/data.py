@@ -31,6 +31,7 @@ class QAPair:
     question: str
     answer: str
     context: str | None = None
+    id: str | None = None  # a stable name of the pair (the bundled set's "ht-001"); links it to its probes
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,20 @@ def _pair(obj: Any, where: str) -> QAPair:
     context = obj.get("context")
     if context is not None and not isinstance(context, str):
         raise StudyError(f"{where}: field 'context' must be a string, got {type(context).__name__}")
-    return QAPair(obj["question"].strip(), obj["answer"].strip(), context.strip() if context else None)
+    pair_id = obj.get("id")
+    if pair_id is not None and not isinstance(pair_id, (str, int)):
+        raise StudyError(f"{where}: field 'id' must be a string, got {type(pair_id).__name__}")
+    return QAPair(obj["question"].strip(), obj["answer"].strip(), context.strip() if context else None,
+                  None if pair_id is None else str(pair_id))
 
 
 def _key(pair: QAPair) -> str:
-    return " ".join(pair.question.lower().split())
+    return question_key(pair.question)
+
+
+def question_key(question: str) -> str:
+    """A question as compared for identity: case and spacing ignored."""
+    return " ".join(question.lower().split())
 
 
 def split_pairs(pairs: Sequence[QAPair], seed: int, val_fraction: float, test_fraction: float) -> tuple[list[QAPair], ...]:

@@ -304,5 +304,6 @@ def evaluate_model(
     predictions, scored = answers_and_logprobs(model, tokenizer, prompts, examples, decoding, seed=seed)
     result = score_answers(predictions, references, bertscorer)
     result.metrics["eval_loss"] = mean_loss(scored)
+    result.per_item[objectives.stats_key("eval_loss")] = [[s, n] for s, n in scored]  # its interval resamples these
     result.metrics["eval_seconds"] = time.perf_counter() - start
     return result

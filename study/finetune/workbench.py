@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import objectives
-from study.core.config import TrialConfig
-from study.finetune.data import Splits, TokenCache, load_splits
+from study.core.config import DataConfig, RetrievalConfig, TrialConfig
+from study.finetune.data import QAPair, Splits, TokenCache, load_splits
 from study.finetune.model import BaseModel, load_base_model
 
 
@@ -21,6 +21,8 @@ class Workbench:
     tokens: TokenCache
     bertscorer: objectives.BertScorer | None
     _quizzes: dict[int, tuple[Any, float]] = field(default_factory=dict)
+    _probes: dict[tuple, Any] = field(default_factory=dict)
+    _retrievers: dict[tuple, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, cfg: TrialConfig, allow_hub: bool = False, bertscore: bool = True) -> "Workbench":
@@ -44,3 +46,25 @@ class Workbench:
             quiz = Quiz(self.base.tokenizer, read_quiz()[:n_questions], system_prompt=None)
             self._quizzes[n_questions] = (quiz, quiz.accuracy(self.base.model))
         return self._quizzes[n_questions]
+
+    def probes(self, data: DataConfig) -> Any:
+        """The knowledge probes of this process's splits (:class:`study.finetune.knowledge.ProbeSets`), read once."""
+        key = (data.path, data.probes)
+        if key not in self._probes:
+            from study.finetune.knowledge import load_probes
+
+            self._probes[key] = load_probes(data, self.splits)
+        return self._probes[key]
+
+    def retriever(self, cfg: RetrievalConfig) -> Any:
+        """The BM25 index of a corpus (:class:`study.finetune.retrieval.Retriever`), built once per process."""
+        key = (cfg.corpus, cfg.passage_words)
+        if key not in self._retrievers:
+            from study.finetune.retrieval import Retriever
+
+            self._retrievers[key] = Retriever.from_corpus(cfg.corpus, cfg.passage_words)
+        return self._retrievers[key]
+
+    def with_retrieval(self, pairs: list[QAPair], cfg: RetrievalConfig) -> list[QAPair]:
+        """``pairs`` with their passages as context where retrieval is on; as they are otherwise."""
+        return self.retriever(cfg).with_context(pairs, cfg.top_k) if cfg.top_k else pairs

@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 import optuna
 from optuna.trial import FrozenTrial
 
+import objectives
 from study.core import keys
 
 WIDTH = 80  # characters of a question or reference in a note's table
@@ -194,7 +195,7 @@ def predictions_jsonl(questions: Sequence[Any], answers: Sequence[str], per_ques
                       ) -> str:
     rows = []
     for i, (q, a) in enumerate(zip(questions, answers)):
-        scores = {m: v[i] for m, v in per_question.items() if m != "bleu_stats" and i < len(v)}
+        scores = {m: v[i] for m, v in per_question.items() if not m.endswith(objectives.STATS_SUFFIX) and i < len(v)}
         rows.append(json.dumps({"question": q.question, "reference": q.answer, "answer": a, "scores": scores},
                                ensure_ascii=False))
     return "\n".join(rows) + "\n"

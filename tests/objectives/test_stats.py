@@ -262,3 +262,35 @@ def test_interval_methods():
     assert math.isnan(Interval.from_dict(nan.to_dict()).low)
     with pytest.raises(Exception):
         interval.low = 0.0  # frozen
+
+
+def _loss_rows(rng: np.random.Generator, n: int, loss: float) -> list[list[float]]:
+    """Per question [summed log-probability, tokens] of answers whose true loss per token is ``loss``."""
+    tokens = rng.integers(5, 40, size=n)
+    return [[float(-rng.normal(loss, 0.3) * k), int(k)] for k in tokens]
+
+
+def test_loss_rows_get_a_ratio_interval_that_covers_the_true_loss_about_95_percent_of_the_time():
+    from objectives import interval_table, stats_key
+
+    rng = np.random.default_rng(3)
+    covered = 0
+    for _ in range(200):
+        table = interval_table({stats_key("eval_loss"): _loss_rows(rng, 30, 2.0)})
+        covered += table["eval_loss"].low <= 2.0 <= table["eval_loss"].high
+    assert 0.88 <= covered / 200 <= 0.99
+
+
+def test_loss_gain_detects_a_planted_drop_and_not_a_null_one():
+    from objectives import gain_table, stats_key
+
+    rng = np.random.default_rng(4)
+    key = stats_key("probe_seen_loss")
+    base = _loss_rows(rng, 40, 2.0)
+    tuned = [[s * 0.8, k] for s, k in base]  # 20 % less loss on every question
+    gain = gain_table({key: tuned}, {key: base}, ["probe_seen_loss"])["probe_seen_loss"]
+    assert gain["gain_ci95"][0] <= gain["gain"] <= gain["gain_ci95"][1] < 0
+    assert gain["significant"] and gain["p_value"] is None
+    assert gain["gain"] == pytest.approx(-0.2 * gain["base"], rel=1e-6)
+    same = gain_table({key: base}, {key: _loss_rows(rng, 40, 2.0)}, ["probe_seen_loss"])["probe_seen_loss"]
+    assert same["gain_ci95"][0] < 0 < same["gain_ci95"][1] and not same["significant"]

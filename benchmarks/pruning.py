@@ -7,15 +7,22 @@
     python -m benchmarks.pruning --checks-per-epoch 1  # the pruner decides after whole epochs only
     python -m benchmarks.pruning --train-examples 12   # longer epochs: training outweighs fixed costs
     python -m benchmarks.pruning --default-trials      # the default study's own trials (~50 min)
+    python -m benchmarks.pruning --objective eval_loss:min  # the objective of the earlier sessions
 
 Both arms run the project's own study loop (``study.optimize.loop.StudyRunner``, in-memory storage)
 over the default search space with short trials fixed on top of it (a few training pairs,
 1 to 3 epochs, short answers; ``--default-trials``: the space as it is, 32 training pairs
-and 16 validation questions), one objective ``eval_loss:min`` and pruning metric
-``eval_loss``: the same seeded study once with ``--pruner median`` and once with
-``--pruner none``. The pruned arm checks ``eval_loss`` twice an epoch (``study.checks_per_epoch``,
-``--checks-per-epoch``). Reports the total trial-seconds of each, the share of compute saved
-(goal: at least 40 %), and the best objective of each (goal: within 2 %).
+and all 38 validation questions), one objective (``--objective``, default ``rougeL:max``, the
+default study's first) and pruning metric ``eval_loss``: the same seeded study once with
+``--pruner median`` and once with ``--pruner none``. The pruned arm checks ``eval_loss`` twice
+an epoch (``study.checks_per_epoch``, ``--checks-per-epoch``). Reports the total trial-seconds
+of each, the share of compute saved (goal: at least 40 %), and the best objective of each
+(goal: within 2 %). Beside them: whether the pruned study's best lies within the 95 %
+bootstrap interval (over validation questions) of the unpruned study's best, and the paired
+interval of their difference on the same questions; the pruner lost nothing measurable where
+it does and the difference interval includes 0. That needs per-question scores of the
+objective: ``eval_loss`` has none (it is a mean over answer tokens), so with
+``--objective eval_loss:min`` only the relative gap is reported.
 
 The two arms run at the same time, each in a process of its own with one torch thread (two
 cores), so that load from other processes falls on both alike.
@@ -33,6 +40,7 @@ import json
 import math
 import subprocess
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from benchmarks import _common as common
@@ -59,7 +67,8 @@ def make_space(train: int, val: int, new_tokens: int, max_len: int) -> Any:
     return space
 
 
-def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int, checks: int) -> dict[str, Any]:
+def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int, checks: int,
+            objective: str) -> dict[str, Any]:
     """One whole study with the project's loop; returns per-trial seconds, epochs and states."""
     from dataclasses import replace
 
@@ -71,7 +80,7 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
     from study.optimize.loop import StudyRunner
     from study.optimize.samplers import make_sampler
 
-    settings = replace(space.settings, objectives=("eval_loss:min",), pruner=pruner, pruning_metric="eval_loss",
+    settings = replace(space.settings, objectives=(objective,), pruner=pruner, pruning_metric="eval_loss",
                        n_trials=n_trials, sample_answers=0, checks_per_epoch=checks)
     base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
     runner = StudyRunner(
@@ -95,19 +104,48 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
     # epochs trained: where a pruned trial stopped (1.5 = half-way through its second), else all it planned
     epochs = [tr.user_attrs.get(keys.PRUNED_AT, e) if tr.state.name == "PRUNED" else e for tr, e in zip(trials, planned)]
     states = {s: sum(tr.state.name == s for tr in trials) for s in ("COMPLETE", "PRUNED", "FAIL")}
-    complete = [tr.values[0] for tr in trials if tr.state.name == "COMPLETE"]
+    maximize = objective.endswith(":max")
+    done = [tr for tr in trials if tr.state.name == "COMPLETE"]
+    best = (max if maximize else min)(done, key=lambda tr: tr.values[0]) if done else None
     return {
         "trial_seconds": sum(seconds),
         "wall_seconds": t.wall,
         "epochs": sum(epochs),
         "planned_epochs": planned,
         "states": states,
-        "best": min(complete) if complete else math.nan,
-        "best_trial": min((tr for tr in trials if tr.state.name == "COMPLETE"), key=lambda tr: tr.values[0]).number
-        if complete else None,
+        "best": best.values[0] if best else math.nan,
+        "best_trial": best.number if best else None,
+        # the best trial's per-question scores of the objective (none for eval_loss, a mean over tokens)
+        "best_per_question": (best.user_attrs.get(keys.PER_QUESTION) or {}).get(objective.split(":")[0])
+        if best else None,
         "pruned_at": [tr.user_attrs.get(keys.PRUNED_AT) for tr in trials if tr.state.name == "PRUNED"],
         "configs": [tr.params for tr in trials],
     }
+
+
+def best_comparison(pruned: Sequence[float] | None, unpruned: Sequence[float] | None,
+                    seed: int = 0) -> dict[str, Any]:
+    """Is the pruned study's best (per-question scores) within the unpruned best's 95 % interval?
+
+    ``best_within_unpruned_ci95``: the pruned best's mean lies in the bootstrap interval of
+    the unpruned best's mean over questions; ``difference_ci95``: the paired interval of
+    ``pruned - unpruned`` where both scored the same questions (same count), which is
+    narrower, question difficulty cancelling. None where per-question scores are missing.
+    """
+    from objectives import mean_interval, paired_difference
+
+    if not pruned or not unpruned:
+        return {"unpruned_best_ci95": None, "best_within_unpruned_ci95": None, "difference_ci95": None,
+                "difference_includes_zero": None}
+    interval = mean_interval(unpruned, seed=seed)
+    pruned_mean = sum(pruned) / len(pruned)
+    out: dict[str, Any] = {"unpruned_best_ci95": [interval.low, interval.high],
+                           "best_within_unpruned_ci95": interval.contains(pruned_mean),
+                           "difference_ci95": None, "difference_includes_zero": None}
+    if len(pruned) == len(unpruned):
+        diff = paired_difference(pruned, unpruned, seed=seed)
+        out.update(difference_ci95=[diff.low, diff.high], difference_includes_zero=diff.contains(0.0))
+    return out
 
 
 def run_arms_side_by_side(argv: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -148,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--default-trials", action="store_true",
                    help="the default space's trials as they are (32 pairs, 16 questions), nothing fixed on top")
     p.add_argument("--arm", choices=["pruned", "unpruned"], help=argparse.SUPPRESS)
+    p.add_argument("--objective", default="rougeL:max",
+                   help="the one objective of both arms (default rougeL:max; eval_loss:min has no per-question scores)")
     p.add_argument("--pruner", default="median", choices=["median", "successive_halving", "hyperband"],
                    help="pruner of the pruned arm (default median)")
     args = p.parse_args(argv)
@@ -166,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.arm:  # one arm, in a process of its own started below: its figures as one JSON line
         pruner, checks = (args.pruner, args.checks_per_epoch) if args.arm == "pruned" else ("none", 1)
-        print(json.dumps(run_arm(space, pruner, args.sampler, n_trials, args.seed, checks)), flush=True)
+        print(json.dumps(run_arm(space, pruner, args.sampler, n_trials, args.seed, checks, args.objective)),
+              flush=True)
         return 0
 
     load_before = common.load_avg()
@@ -176,7 +217,9 @@ def main(argv: list[str] | None = None) -> int:
 
     saved = 1 - common.ratio(pruned["trial_seconds"], full["trial_seconds"])
     saved_epochs = 1 - common.ratio(pruned["epochs"], full["epochs"])
-    best_gap = (pruned["best"] - full["best"]) / abs(full["best"])  # > 0: the pruned study found a worse minimum
+    sign = -1 if args.objective.endswith(":max") else 1
+    best_gap = sign * (pruned["best"] - full["best"]) / abs(full["best"])  # > 0: the pruned study's best is worse
+    within = best_comparison(pruned["best_per_question"], full["best_per_question"], seed=args.seed)
     same_configs = pruned["configs"] == full["configs"]
     # The most a pruner that checks k times an epoch could save in the unpruned arm: every trial after the
     # pruner's 4 start-up trials stopped at its first check (1/k epoch), unless that is its end.
@@ -189,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "train_examples": train,
         "val_questions": val,
-        "objective": "eval_loss:min",
+        "objective": args.objective,
         "checks_per_epoch": args.checks_per_epoch,
         "arms": "side by side, one process and one torch thread each",
         "pruned_trial_seconds": pruned["trial_seconds"],
@@ -202,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         "best_pruned": pruned["best"],
         "best_unpruned": full["best"],
         "best_gap": best_gap,
+        **within,
         "goal_saved": GOAL_SAVED,
         "goal_best_within": GOAL_BEST_WITHIN,
         "goal_met": saved >= GOAL_SAVED and best_gap <= GOAL_BEST_WITHIN,
@@ -219,24 +263,35 @@ def main(argv: list[str] | None = None) -> int:
         ["no pruning", full["trial_seconds"], full["epochs"], full["states"]["COMPLETE"], full["states"]["PRUNED"],
          full["states"]["FAIL"], full["best"], full["best_trial"]],
     ]
-    body = common.table(["study", "trial-seconds", "epochs", "complete", "pruned", "fail", "best eval_loss",
+    metric = args.objective.split(":")[0]
+    body = common.table(["study", "trial-seconds", "epochs", "complete", "pruned", "fail", f"best {metric}",
                          "best trial"], rows)
     body += (
         f"\ncompute saved: {saved:.1%} of trial-seconds, {saved_epochs:.1%} of epochs (goal >= {GOAL_SAVED:.0%}); "
         f"at most {ceiling:.1%} of epochs could be saved (see note)"
-        f"\nbest objective of the pruned study is {best_gap:+.2%} from the unpruned one (goal within "
+        f"\nbest objective of the pruned study is {best_gap:+.2%} from the unpruned one, worse if > 0 (goal within "
         f"{GOAL_BEST_WITHIN:.0%})"
     )
+    if within["unpruned_best_ci95"] is not None:
+        low, high = within["unpruned_best_ci95"]
+        body += (f"\nthe pruned best {pruned['best']:.4f} is {'within' if within['best_within_unpruned_ci95'] else 'outside'}"
+                 f" the unpruned best's 95 % interval [{low:.4f}, {high:.4f}]")
+        if within["difference_ci95"] is not None:
+            d_low, d_high = within["difference_ci95"]
+            body += (f"; paired difference pruned - unpruned on the same questions [{d_low:+.4f}, {d_high:+.4f}]"
+                     f" ({'includes' if within['difference_includes_zero'] else 'excludes'} 0)")
+    else:
+        body += f"\nno per-question scores of {metric}: no interval for the bests"
     notes = [
-        "trial-seconds: sum over trials of (completed - started) from the study storage, i.e. training, the "
+        ("trial-seconds: sum over trials of (completed - started) from the study storage, i.e. training, the "
         "eval_loss checks and the final generation and scoring; epochs: epochs trained, a pruned trial counting up "
-        "to where it stopped (a compute measure that other processes on the machine do not disturb)",
-        f"pruners as the study builds them (study.optimize.pruning.make_pruner); median: n_startup_trials=4, "
+        "to where it stopped (a compute measure that other processes on the machine do not disturb)"),
+        (f"pruners as the study builds them (study.optimize.pruning.make_pruner); median: n_startup_trials=4, "
         f"n_warmup_steps=0; the pruned arm checks eval_loss {k} time(s) an epoch (step j = j/{k} epochs) and a "
-        "trial's last check is never a reason to stop; the unpruned arm measures it once an epoch",
-        f"ceiling: share of the unpruned arm's epochs that the pruner could save at most (every trial after the "
+        "trial's last check is never a reason to stop; the unpruned arm measures it once an epoch"),
+        (f"ceiling: share of the unpruned arm's epochs that the pruner could save at most (every trial after the "
         f"4 start-up trials stopped at its first check, after 1/{k} epoch); pruned trials also skip generating and "
-        "scoring answers, which the trial-seconds include",
+        "scoring answers, which the trial-seconds include"),
         "configurations identical in both arms" if same_configs else
         "configurations differ between the arms after the sampler's random start-up (TPE learns from each arm's "
         "history); --sampler random keeps them identical",

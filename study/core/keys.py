@@ -30,6 +30,7 @@ PRUNED_AT = "pruned_at"  # the epoch (or question) at which the pruner stopped t
 FAIL_REASON = "fail_reason"
 FAIL_TRACEBACK = "fail_traceback"
 RETRY_OF = "retry_of"  # the trial whose configuration this one runs again (its worker died)
+RETRY_REASON = "retry_reason"  # why the trial before this retry was given up: "trial 7: its worker sent no ..."
 PRUNING_TRIAL = "pruning_trial"  # number of this trial's trial in the pruning study
 PRUNING_TRIAL_BEFORE = "pruning_twin"  # the same, as studies stored before 2026-12-03 name it
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import threading
 import warnings
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +23,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from study.core import keys
 from study.core.keys import PRUNING_SUFFIX
+from study.optimize.reconnect import ReconnectingRDBStorage
 
 MAX_RETRIES = 2  # a configuration that kills its worker every time (out of memory) is not retried forever
 
@@ -91,6 +93,8 @@ class RequeueStaleTrials:
         if again:
             seed = copy.copy(trial)
             seed.user_attrs = {keys.RETRY_OF: history[0] if history else trial.number}
+            if trial.user_attrs.get(keys.FAIL_REASON):
+                seed.user_attrs[keys.RETRY_REASON] = f"trial {trial.number}: {trial.user_attrs[keys.FAIL_REASON]}"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 self._retry(study, seed)
@@ -116,18 +120,64 @@ def _fail_pruning_trial(study: optuna.Study, trial: FrozenTrial) -> None:
 
 
 def fail_stale_trials(study: optuna.Study, storage: Any) -> list[str]:
-    """Fail the running trials of dead workers and queue them again; one line per trial."""
-    if not heartbeat_seconds(storage):
+    """Fail the running trials of dead workers and queue them again; one line per trial.
+
+    Optuna's own ``fail_stale_trials`` skips a trial that never beat: its worker died between
+    the ask and the first heartbeat, or while the database was unreachable. Such a trial is
+    failed here too once it has run for longer than the grace period without one, on this
+    worker's clock against the trial's start in UTC (written by the asking worker's clock:
+    machines sharing a study keep theirs in step). Each trial's reason goes into its ``fail_reason``
+    while it is still running (Optuna refuses user attributes on a finished trial) and into
+    its retry's ``retry_reason``.
+    """
+    interval = heartbeat_seconds(storage)
+    if not interval:
         return []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
+    grace = 2 * interval
+    reasons = {trial_id: f"its worker sent no heartbeat for {grace} s (killed?)"
+               for trial_id in storage._get_stale_trial_ids(study._study_id)}  # Optuna's query, no public name
+    for trial_id in _never_beat(study, storage, grace):
+        reasons.setdefault(trial_id, f"its worker died before its first heartbeat (running {grace} s without one)")
+    failed = []
+    for trial_id, reason in reasons.items():
+        try:
+            storage.set_trial_user_attr(trial_id, keys.FAIL_REASON, reason)
+            if storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+                failed.append(trial_id)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass  # it ended meanwhile, or another worker failed it first
     callback = storage.get_heartbeat_stale_trial_callback()
+    for trial_id in failed:
+        if callback is not None:
+            callback(study, copy.deepcopy(storage.get_trial(trial_id)))
     if not isinstance(callback, RequeueStaleTrials):
         return []
-    grace = 2 * heartbeat_seconds(storage)
+    shown = {storage.get_trial_number_from_id(t): reasons[t] for t in failed}
     return [
-        f"trial {number:>3} FAIL      its worker sent no heartbeat for {grace} s (killed?); "
+        f"trial {number:>3} FAIL      {shown.get(number, 'its worker sent no heartbeat')}; "
         + ("configuration queued again" if again else f"not retried again (ran {callback.max_retry + 1} times)")
         for number, again in callback.drain()
     ]
+
+
+def _never_beat(study: optuna.Study, storage: Any, grace: int) -> list[int]:
+    """Running trials of ``study`` with no heartbeat row that started more than ``grace`` seconds ago."""
+    import sqlalchemy
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    def query() -> list[int]:
+        # Optuna stores the start as naive UTC, from the clock of the worker that asked.
+        oldest = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=grace)
+        with _create_scoped_session(storage.scoped_session) as session:  # Optuna has no public query for this
+            beat = sqlalchemy.select(models.TrialHeartbeatModel.trial_id)
+            return list(session.execute(
+                sqlalchemy.select(models.TrialModel.trial_id).where(
+                    models.TrialModel.study_id == study._study_id,
+                    models.TrialModel.state == TrialState.RUNNING,
+                    models.TrialModel._datetime_start_utc < oldest,
+                    models.TrialModel.trial_id.not_in(beat),
+                )
+            ).scalars())
+
+    return storage._retrying(query) if isinstance(storage, ReconnectingRDBStorage) else query()

@@ -98,6 +98,7 @@ def _with_driver(url: str) -> str:
 
 
 def _open_rdb(url: str, heartbeat_seconds: int | None) -> optuna.storages.RDBStorage:
+    from study.optimize.reconnect import ReconnectingRDBStorage
     from study.optimize.recovery import RequeueStaleTrials
 
     shown = redact(url)
@@ -110,7 +111,7 @@ def _open_rdb(url: str, heartbeat_seconds: int | None) -> optuna.storages.RDBSto
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(
+                return ReconnectingRDBStorage(  # outlasts a database restart: study.optimize.reconnect
                     _with_driver(url),
                     engine_kwargs=engine_kwargs,
                     heartbeat_interval=heartbeat_seconds,

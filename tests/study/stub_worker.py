@@ -4,20 +4,26 @@
 
 Everything but the fine-tune is the real command (flags, storage, heartbeats, --workers,
 which start ``python -m stub_worker`` again). The environment says what a trial does:
-``STUB_TRIAL`` is ``ok`` (default: returns at once), ``sleep:SECONDS``, ``hang`` (until
-interrupted or killed) or ``fail`` (raises); with ``STUB_LOG=path`` each finished trial
-appends ``pid learning_rate`` to that file, so that a test can count how often each
-configuration ran.
+``STUB_TRIAL`` is ``ok`` (default: returns at once), ``sleep:SECONDS``, ``random:LOW:HIGH``
+(sleeps a random number of seconds in that range), ``hang`` (until interrupted or killed),
+``fail`` (raises) or ``oom`` (raises ``torch.OutOfMemoryError``, as CUDA does); with
+``STUB_LOG=path`` each finished trial appends ``pid learning_rate`` to that file, so that a
+test can count how often each configuration ran. ``STUB_ANSWERS=N`` returns N answers, which
+the worker uploads to its ``--artifact-dir``; while the file ``STUB_DISK_FULL`` names exists,
+each upload fails with ``ENOSPC`` (a full disk, where none can be mounted).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import random
 import sys
 import time
 from types import SimpleNamespace
 from typing import Any
 
+import study.optimize.dashboard
 import study.optimize.loop
 import study.optimize.workers
 import study.run
@@ -27,6 +33,13 @@ def stub_trial(cfg: Any, monitor: Any) -> SimpleNamespace:
     mode = os.environ.get("STUB_TRIAL", "ok")
     if mode.startswith("sleep:"):
         time.sleep(float(mode.partition(":")[2]))
+    elif mode.startswith("random:"):
+        _, low, high = mode.split(":")
+        time.sleep(random.uniform(float(low), float(high)))
+    elif mode == "oom":
+        import torch
+
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB (stub)")
     elif mode == "hang":
         while True:
             time.sleep(0.05)
@@ -37,9 +50,28 @@ def stub_trial(cfg: Any, monitor: Any) -> SimpleNamespace:
     if os.environ.get("STUB_LOG"):
         with open(os.environ["STUB_LOG"], "a") as log:
             log.write(f"{os.getpid()} {lr!r}\n")
-    return SimpleNamespace(metrics=metrics, history=[metrics], predictions=[], pruned_at=None)
+    answers = [f"answer {i}" for i in range(int(os.environ.get("STUB_ANSWERS", "0")))]
+    return SimpleNamespace(metrics=metrics, history=[metrics], predictions=answers, pruned_at=None)
 
 
+def artifact_store(directory: Any) -> Any:
+    store = real_artifact_store(directory)
+    full = os.environ.get("STUB_DISK_FULL")
+    if store is None or not full:
+        return store
+    write = store.write
+
+    def write_unless_full(artifact_id: str, content_body: Any) -> None:
+        if os.path.exists(full):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        write(artifact_id, content_body)
+
+    store.write = write_unless_full
+    return store
+
+
+real_artifact_store = study.optimize.dashboard.artifact_store
+study.optimize.dashboard.artifact_store = artifact_store
 study.optimize.loop.StudyRunner._load_trial_fn = lambda self: stub_trial
 study.optimize.workers.WORKER_MODULE = "stub_worker"
 

@@ -146,6 +146,30 @@ def test_the_trial_of_a_dead_worker_is_failed_and_its_configuration_run_again(rd
     assert states(runner.pruning_study) == ["FAIL", "COMPLETE", "COMPLETE"]
 
 
+def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_failed_and_run_again(rdb_url, qa_file):
+    runner = make_runner(rdb_url, qa_file, ok, heartbeat=1)
+    runner.open()
+    trial = runner.study.ask()  # killed here: no heartbeat was ever written
+    runner.space.suggest(trial)
+    time.sleep(GRACE_WAIT)
+    again = make_runner(rdb_url, qa_file, ok, heartbeat=1, seed=1)
+    again.run(1)
+    lost, retry = runner.study.trials
+    assert [lost.state.name, retry.state.name] == ["FAIL", "COMPLETE"]
+    assert lost.user_attrs["fail_reason"].startswith("its worker died before its first heartbeat")
+    assert retry.params == lost.params and retry.user_attrs["retry_of"] == lost.number
+
+
+def test_a_stale_trial_keeps_its_reason_and_its_retry_names_it(rdb_url, qa_file):
+    number, _ = _dead_worker_trial(rdb_url, qa_file)
+    time.sleep(GRACE_WAIT)
+    runner = make_runner(rdb_url, qa_file, ok, heartbeat=1, seed=1)
+    runner.run(1)
+    lost, retry = runner.study.trials
+    assert lost.user_attrs["fail_reason"] == "its worker sent no heartbeat for 2 s (killed?)"
+    assert retry.user_attrs["retry_reason"] == f"trial {number}: its worker sent no heartbeat for 2 s (killed?)"
+
+
 def test_a_configuration_that_keeps_killing_its_worker_is_not_retried_forever(rdb_url, qa_file):
     runner = make_runner(rdb_url, qa_file, ok, heartbeat=1)
     runner.open()

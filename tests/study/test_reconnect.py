@@ -1,0 +1,65 @@
+"""A worker whose PostgreSQL server stops and starts again mid-study waits for it and goes on.
+
+The server is a throw-away one of this module's own (``benchmarks/_postgres.py``, as
+``.ci/run`` starts one): the server of LORA_STUDY_TEST_POSTGRES is shared by other tests and
+must not be stopped. Runs where that variable is set (PostgreSQL tests are wanted) and the
+server programs are installed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from study.optimize.storage import open_storage
+
+pytestmark = pytest.mark.slow
+OUTAGE_SECONDS = 3  # the server is down this long: the worker's heartbeats and tells meet the outage
+
+
+@pytest.fixture(scope="module")
+def own_postgres() -> Iterator[object]:
+    from conftest import POSTGRES_ENV
+
+    from benchmarks._postgres import PostgresUnavailable, ThrowawayPostgres
+
+    if not os.environ.get(POSTGRES_ENV):
+        pytest.skip(f"{POSTGRES_ENV} is not set (.ci/run starts a throw-away PostgreSQL server)")
+    pytest.importorskip("psycopg")
+    try:
+        server = ThrowawayPostgres()
+        server.start()
+    except (PostgresUnavailable, OSError) as exc:
+        pytest.skip(f"cannot start a PostgreSQL server of this test's own: {exc}")
+    yield server
+    server.stop()
+
+
+def completed(url: str) -> int:
+    try:
+        study = optuna.load_study(study_name="s", storage=open_storage(url, heartbeat_seconds=None))
+    except KeyError:  # not created yet
+        return 0
+    return sum(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+def test_a_worker_outlasts_a_database_restart(own_postgres, stub_command, wait_for):
+    url = own_postgres.url
+    proc = stub_command("--storage", url, "--study-name", "s", "--heartbeat", "5", "--sampler", "random",
+                        "--trials", "8", trial="sleep:0.5")
+    wait_for(lambda: completed(url) >= 2)
+    own_postgres.down()
+    time.sleep(OUTAGE_SECONDS)
+    own_postgres.up()
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err
+    assert err.count("storage: lost the database connection") == 1, err  # logged once, not once per attempt
+    assert "storage: reconnected after" in err
+    study = optuna.load_study(study_name="s", storage=open_storage(url, heartbeat_seconds=None))
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 8

@@ -63,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--artifact-dir", metavar="DIR",
                    help="where each trial's predictions go, for optuna-dashboard --artifact-dir "
                         "(default: studies/<study-name>-artifacts beside a SQLite file; none for other storages)")
+    p.add_argument("--save-adapters", action="store_true",
+                   help="also store the LoRA adapter of every trial on the Pareto front when it ends, as "
+                        "trial-<n>-adapter.zip in its artifacts (load it with peft.PeftModel.from_pretrained)")
     p.add_argument("--objectives", help="comma-separated metric:max|min, e.g. rougeL:max,train_seconds:min")
     p.add_argument("--sampler", help="tpe, nsga2, gp, random or grid")
     p.add_argument("--pruner", help="none, median, successive_halving, hyperband or wilcoxon")
@@ -219,6 +222,9 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     study_name = args.study_name or space.name
     storage_url = args.storage or default_storage_url(study_name)
     check_shareable(storage_url, args.workers)
+    artifact_dir = Path(args.artifact_dir) if args.artifact_dir else default_artifact_dir(storage_url, study_name)
+    if args.save_adapters and artifact_dir is None:
+        raise StudyError("--save-adapters needs an artifact store: pass --artifact-dir (the storage is not a SQLite file)")
 
     storage = open_storage(storage_url, heartbeat_seconds=args.heartbeat)
     runner = StudyRunner(
@@ -233,7 +239,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
         allow_hub=args.allow_hub,
         show_progress=not args.no_progress,
         worker="" if args.worker_id is None else f"[{args.worker_id}] ",
-        artifact_dir=Path(args.artifact_dir) if args.artifact_dir else default_artifact_dir(storage_url, study_name),
+        artifact_dir=artifact_dir,
+        save_adapters=args.save_adapters,
     )
     return runner, storage_url
 

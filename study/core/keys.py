@@ -27,6 +27,7 @@ INTERVALS = "intervals"  # metric -> 95 % bootstrap interval {estimate, low, hig
 GAIN_VS_BASE = "gain_vs_base"  # objective metric -> paired difference against the base model
 REFERENCE = "reference"  # "base": the untuned base model scored as a point of the study
 PRUNED_AT = "pruned_at"  # the epoch (or question) at which the pruner stopped the trial
+ADAPTER = "adapter"  # --save-adapters: {artifact_id, filename} of the trial's adapter zip (Pareto trials)
 FAIL_REASON = "fail_reason"
 FAIL_TRACEBACK = "fail_traceback"
 RETRY_OF = "retry_of"  # the trial whose configuration this one runs again (its worker died)

@@ -135,6 +135,10 @@ def trial_note(trial: FrozenTrial, objective_names: Sequence[str], questions: Se
     if not base and trial.state.name == "COMPLETE":
         parts.append(f"Reproduce: `python -m study.export --study-name {study_name} --trial {trial.number}` "
                      "then `python -m study.train --config best.yaml`.")
+    adapter = attrs.get(keys.ADAPTER)
+    if isinstance(adapter, dict):
+        parts.append(f"**Adapter** (on the Pareto front when the trial ended): `{adapter.get('filename')}` in this "
+                     "trial's artifacts; unzip it and load it with `peft.PeftModel.from_pretrained(base_model, folder)`.")
     return "\n\n".join(_join_tables(parts))
 
 

@@ -28,6 +28,7 @@ from study.core.keys import PRUNING_SUFFIX
 from study.finetune.data import Splits
 from study.finetune.memory import release_memory
 from study.optimize import dashboard, reference
+from study.optimize.adapters import AdapterKeeper
 from study.optimize.pruning import TrialPruning, pruning_study
 from study.optimize.records import record_config, record_result, record_scores
 from study.optimize.recovery import Heartbeat, fail_stale_trials
@@ -58,7 +59,9 @@ class StudyRunner:
     worker: str = ""  # prefix of each printed line when several workers share one terminal
     ran: dict[str, int] = field(default_factory=dict)  # trials this process ended, by state name
     artifact_dir: Path | None = None  # predictions of every trial go there (optuna-dashboard --artifact-dir)
+    save_adapters: bool = False  # and the adapters of Pareto trials (study.optimize.adapters)
     _base_per_question: dict[str, list] | None = None
+    _adapters: AdapterKeeper | None = None
 
     def open(self) -> optuna.Study:
         """Create the study and its pruning study, or load them to resume; loads no model."""
@@ -153,7 +156,9 @@ class StudyRunner:
         encoder = bench.bertscorer.name if bench.bertscorer else None
         if self.study.user_attrs.get(keys.BERTSCORE_ENCODER) != encoder:
             self.study.set_user_attr(keys.BERTSCORE_ENCODER, encoder)
-        return FineTune(bench, self.settings, self.show_progress)
+        if self.save_adapters and self._store is not None:
+            self._adapters = AdapterKeeper(self._store)
+        return FineTune(bench, self.settings, self.show_progress, self._adapters)
 
     def _score_base(self, trial_fn: TrialFn) -> None:
         """Score the untuned base model as a point of the study, once (see :mod:`study.optimize.reference`)."""
@@ -251,6 +256,10 @@ class StudyRunner:
         values = [result.metrics[o.metric] for o in self.objectives]
         if not all(math.isfinite(v) for v in values):
             return self._end(trial, monitor, TrialState.FAIL, start, reason=f"non-finite objective {values}")
+        if self._adapters is not None:  # before tell: a finished trial's artifacts cannot change
+            warning = self._adapters.upload_if_on_front(self.study, trial, values)
+            if warning:
+                self._say(f"trial {trial.number:>3} warning: {warning} (its scores are stored)")
         self.study.tell(trial, values)
         if monitor:
             monitor.complete(result.metrics.get(self.settings.pruning_metric, math.nan))
@@ -303,13 +312,17 @@ class StudyRunner:
 class FineTune:
     """The trial function of a process: fine-tunes a configuration, or scores the base model."""
 
-    def __init__(self, bench: Any, settings: StudySettings, show_progress: bool) -> None:
+    def __init__(self, bench: Any, settings: StudySettings, show_progress: bool,
+                 adapters: AdapterKeeper | None = None) -> None:
         self.bench, self.settings, self.show_progress = bench, settings, show_progress
+        self.adapters = adapters  # keeps each trained adapter until the loop knows whether it is a Pareto trial
 
     def __call__(self, cfg: TrialConfig, monitor: TrialPruning | None) -> Any:
         from study.finetune.trial import run_trial
 
         wilcoxon = self.settings.pruner == "wilcoxon"
+        if self.adapters is not None:
+            self.adapters.drop()  # the last trial's, if it was pruned or failed after training
         return run_trial(
             cfg,
             self.bench,
@@ -320,6 +333,7 @@ class FineTune:
             check_max_new_tokens=self.settings.check_max_new_tokens,
             checks_per_epoch=self.settings.checks_per_epoch,
             show_progress=self.show_progress,
+            on_trained=self.adapters.keep if self.adapters is not None else None,
         )
 
     def score_base(self, cfg: TrialConfig) -> Any:

@@ -9,6 +9,7 @@ on one study in a shared storage: each ask hands out a different trial.
 from __future__ import annotations
 
 import math
+import sys
 import time
 import traceback
 import warnings
@@ -235,12 +236,18 @@ class StudyRunner:
             self._end(trial, monitor, TrialState.FAIL, start, reason="configuration error")
             raise
         except Exception as exc:  # one bad trial must not end the study; the reason stays on the trial
-            release_memory()  # what the failed trial left (its adapter, activations, CUDA cache)
             if _diverged(exc):
-                return self._end(trial, monitor, TrialState.PRUNED, start, reason=f"diverged: {exc}")
-            trial.set_user_attr(keys.FAIL_TRACEBACK, traceback.format_exc()[-TRACEBACK_CHARS:])
-            return self._end(trial, monitor, TrialState.FAIL, start, reason=f"{type(exc).__name__}: {exc}")
-        return self._record(trial, monitor, result, start)
+                failure = TrialState.PRUNED, f"diverged: {exc}"
+            else:
+                trial.set_user_attr(keys.FAIL_TRACEBACK, traceback.format_exc()[-TRACEBACK_CHARS:])
+                failure = TrialState.FAIL, "out of memory" if _out_of_memory(exc) else f"{type(exc).__name__}: {exc}"
+        else:
+            return self._record(trial, monitor, result, start)
+        # Out of the except block: until then its traceback holds the failed trial's frames, and so
+        # its adapter and activations, which release_memory could not give back (CUDA cache included).
+        release_memory()
+        state, reason = failure
+        return self._end(trial, monitor, state, start, reason=reason)
 
     def _record(self, trial: optuna.Trial, monitor: TrialPruning | None, result: Any,
                 start: float) -> tuple[int, TrialState, str]:
@@ -370,6 +377,13 @@ def _retry_note(trial: optuna.Trial) -> str:
 
 def _diverged(exc: BaseException) -> bool:
     return isinstance(exc, DivergedError)
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """CUDA (or MPS) ran out of memory: ``torch.OutOfMemoryError``; Python's MemoryError for host memory."""
+    torch = sys.modules.get("torch")  # a trial that raised it has imported torch
+    oom = getattr(torch, "OutOfMemoryError", None) or getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
+    return isinstance(exc, MemoryError) or (oom is not None and isinstance(exc, oom))
 
 
 def check_same_data(study_name: str, stored: dict[str, Any], splits: Splits) -> None:

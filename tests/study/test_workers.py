@@ -96,6 +96,60 @@ def test_a_diverged_trial_is_pruned_with_its_reason(rdb_url, qa_file):
     assert trial.user_attrs["fail_reason"] == "diverged: training loss is nan"
 
 
+def test_a_trial_out_of_memory_fails_with_its_reason_its_memory_released_and_the_next_runs(rdb_url, qa_file,
+                                                                                            monkeypatch):
+    import weakref
+
+    import torch
+
+    from study.optimize import loop
+
+    held: list[weakref.ref] = []
+
+    def out_of_memory(cfg: Any, monitor: Any) -> Any:
+        activations = torch.ones(1024, 1024)  # what the trial holds when CUDA gives up
+        held.append(weakref.ref(activations))
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    freed_when_released: list[bool] = []
+    release = loop.release_memory
+    monkeypatch.setattr(loop, "release_memory", lambda: (freed_when_released.append(held[0]() is None), release()))
+    calls = iter([out_of_memory, ok])
+    runner = make_runner(rdb_url, qa_file, lambda cfg, monitor: next(calls)(cfg, monitor))
+    runner.run(2)
+    assert states(runner.study) == ["FAIL", "COMPLETE"]
+    assert runner.study.trials[0].user_attrs["fail_reason"] == "out of memory"
+    assert freed_when_released == [True]  # released once nothing held the trial's tensors any more
+
+
+def test_a_full_artifact_disk_loses_nothing_and_warns_on_the_trial(rdb_url, qa_file, tmp_path, monkeypatch):
+    import errno
+
+    from study.optimize import dashboard
+
+    def full(directory: Any) -> Any:
+        store = real(directory)
+
+        def write(artifact_id: str, body: Any) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        store.write = write
+        return store
+
+    real = dashboard.artifact_store
+    monkeypatch.setattr(dashboard, "artifact_store", full)
+    def answering(cfg: Any, monitor: Any) -> SimpleNamespace:
+        return SimpleNamespace(**{**vars(ok(cfg, monitor)), "predictions": ["an answer"]})
+
+    runner = make_runner(rdb_url, qa_file, answering)
+    runner.artifact_dir = tmp_path / "artifacts"
+    runner.run(2)
+    assert states(runner.study) == ["COMPLETE", "COMPLETE"]
+    for trial in runner.study.trials:
+        assert trial.user_attrs["metrics"]["rougeL"] == trial.values[0]
+        assert trial.user_attrs["artifact_warning"] == "predictions not uploaded: No space left on device"
+
+
 def test_consecutive_failures_stop_the_worker_with_the_last_reason(rdb_url, qa_file):
     calls = iter([raising(RuntimeError("a")), ok] + [raising(RuntimeError("cuda gone"))] * 10)
     runner = make_runner(rdb_url, qa_file, lambda cfg, monitor: next(calls)(cfg, monitor))

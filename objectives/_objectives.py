@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 from study.core.errors import StudyError
@@ -48,6 +48,8 @@ class Objective:
 
     metric: str
     direction: str  # "maximize" or "minimize"
+    #: True when the spec named no direction (``rougeL``) and the metric's known one is used; the study note says so
+    implied: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.metric}:{'max' if self.direction == 'maximize' else 'min'}"
@@ -75,11 +77,12 @@ def parse_objectives(specs: Iterable[str], where: str = "--objectives") -> tuple
         if name not in METRICS:
             problems.append(f"unknown metric '{name}' (valid: {', '.join(METRICS)})")
             continue
+        implied = not direction
         direction = direction or METRICS[name]
         if direction not in DIRECTIONS:
             problems.append(f"'{spec}': direction must be max or min, got '{direction}'")
             continue
-        out.append(Objective(name, DIRECTIONS[direction]))
+        out.append(Objective(name, DIRECTIONS[direction], implied))
     names = [o.metric for o in out]
     if len(set(names)) != len(names):
         problems.append(f"a metric appears twice in {', '.join(names)}")

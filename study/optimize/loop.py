@@ -307,7 +307,12 @@ class StudyRunner:
         self._figures.maybe_refresh()
 
     def _study_notes(self, encoder: str | None) -> None:
-        dashboard.write_note(self.study, None, dashboard.study_note(self.study, self.base_cfg.model.name, encoder))
+        note = dashboard.study_note(self.study, self.base_cfg.model.name, encoder)
+        implied = [f"`{o.metric}` is {o.direction}d, its known direction: the objective named none (`{o.metric}`, "
+                   f"not `{o}`)" for o in self.objectives if o.implied]
+        if implied:
+            note += "\n\n**Directions.** " + "; ".join(implied) + "."
+        dashboard.write_note(self.study, None, note)
         if self.pruning_study is not None:
             dashboard.write_note(self.pruning_study, None,
                                  dashboard.pruning_study_note(self.study_name, self.settings.pruning_metric))

@@ -150,6 +150,18 @@ def test_a_full_artifact_disk_loses_nothing_and_warns_on_the_trial(rdb_url, qa_f
         assert trial.user_attrs["artifact_warning"] == "predictions not uploaded: No space left on device"
 
 
+def test_an_objective_without_a_direction_takes_its_known_one_and_the_study_note_says_so(rdb_url, qa_file):
+    from optuna_dashboard._note import get_note_from_system_attrs
+
+    runner = make_runner(rdb_url, qa_file, ok)
+    runner.objectives = parse_objectives(["rougeL", "train_seconds:min"])
+    runner.run(1)
+    assert runner.study.directions == [optuna.study.StudyDirection.MAXIMIZE, optuna.study.StudyDirection.MINIMIZE]
+    note = get_note_from_system_attrs(runner.storage.get_study_system_attrs(runner.study._study_id), None)["body"]
+    assert "**Directions.** `rougeL` is maximized, its known direction: the objective named none" in note
+    assert "`train_seconds` is" not in note
+
+
 def test_consecutive_failures_stop_the_worker_with_the_last_reason(rdb_url, qa_file):
     calls = iter([raising(RuntimeError("a")), ok] + [raising(RuntimeError("cuda gone"))] * 10)
     runner = make_runner(rdb_url, qa_file, lambda cfg, monitor: next(calls)(cfg, monitor))

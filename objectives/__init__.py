@@ -7,11 +7,12 @@ directly: ``evaluate.load`` would fetch metric code from the hub at run time.
 from __future__ import annotations
 
 from objectives._bertscore import BertScorer, default_encoder_path
-from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, stats_key
+from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
 from objectives._objectives import KNOWLEDGE_METRICS, METRICS, Objective, objective_for, parse_objectives
 from objectives._stats import (
     CONFIDENCE,
     Interval,
+    difference_of_means,
     gain_summary,
     indistinguishable,
     mean_interval,
@@ -48,6 +49,7 @@ __all__ = [
     "METRICS",
     "BertScorer",
     "Interval",
+    "difference_of_means",
     "Objective",
     "answer_words",
     "answer_words_per_item",
@@ -61,6 +63,7 @@ __all__ = [
     "gain_summary",
     "indistinguishable",
     "interval_table",
+    "knowledge_gain",
     "stats_key",
     "length_error",
     "length_error_per_item",

@@ -54,8 +54,35 @@ def _statistics(per_question: Mapping[str, Sequence[Any]]) -> dict[str, tuple[np
             out[metric] = (table, _bleu_of(table))
         elif metric.endswith("loss"):
             table = np.asarray(rows, dtype=np.float64)
-            out[metric] = (table, _loss_of(table))
+            if table.shape[1] == 4:  # [base sum, base tokens, tuned sum, tuned tokens]: a paired drop in loss
+                base, tuned = _loss_of(table[:, :2]), _loss_of(table[:, 2:])
+                out[metric] = (table, lambda idx, base=base, tuned=tuned: base(idx) - tuned(idx))
+            else:
+                out[metric] = (table, _loss_of(table))
     return out
+
+
+def knowledge_gain(tuned: Mapping[str, Sequence[Any]], base: Mapping[str, Sequence[Any]],
+                   kind: str = "seen") -> tuple[dict[str, float], dict[str, list]]:
+    """What a trial learned of the facts it was shown, over the base model, on the same probes.
+
+    ``knowledge_gain``: probe ROUGE-L minus the base model's, per probe (its interval is a
+    paired one); ``knowledge_gain_loss``: the base model's loss per answer token minus the
+    trial's (positive: the reference answers became likelier), with the two evaluations'
+    rows side by side so that its bootstrap is paired too. Empty where either lacks the probes.
+    """
+    rouge, loss = f"probe_{kind}_rougeL", stats_key(f"probe_{kind}_loss")
+    metrics: dict[str, float] = {}
+    items: dict[str, list] = {}
+    if rouge in tuned and rouge in base and len(tuned[rouge]) == len(base[rouge]) and tuned[rouge]:
+        items["knowledge_gain"] = [float(t) - float(b) for t, b in zip(tuned[rouge], base[rouge])]
+        metrics["knowledge_gain"] = float(np.mean(items["knowledge_gain"]))
+    if loss in tuned and loss in base and len(tuned[loss]) == len(base[loss]) and tuned[loss]:
+        rows = [[*b, *t] for b, t in zip(base[loss], tuned[loss])]
+        items[stats_key("knowledge_gain_loss")] = rows
+        metrics["knowledge_gain_loss"] = float(_statistics({stats_key("knowledge_gain_loss"): rows})
+                                               ["knowledge_gain_loss"][1](np.arange(len(rows))))
+    return metrics, items
 
 
 def _series(per_question: Mapping[str, Sequence[Any]]) -> dict[str, list[float]]:
@@ -110,4 +137,4 @@ def _statistic_gain(tuned: tuple[np.ndarray, Any], base: tuple[np.ndarray, Any],
             "gain_ci95": [diff.low, diff.high], "p_value": None, "questions": int(n), "significant": bool(better)}
 
 
-__all__ = ["BLEU_STATS", "CONFIDENCE", "STATS_SUFFIX", "gain_table", "interval_table", "stats_key"]
+__all__ = ["BLEU_STATS", "CONFIDENCE", "STATS_SUFFIX", "gain_table", "interval_table", "knowledge_gain", "stats_key"]

@@ -33,6 +33,7 @@ METRICS: dict[str, str] = {
     "pretrain_seconds": "min",
     "train_seconds": "min",
     "eval_seconds": "min",
+    "probe_seconds": "min",
     "total_seconds": "min",
 }
 

@@ -216,6 +216,29 @@ def paired_difference(
     return _bootstrap_mean(a_arr - b_arr, confidence, int(n_resamples), seed)
 
 
+def difference_of_means(
+    a: Scores,
+    b: Scores,
+    confidence: float = CONFIDENCE,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = 0,
+) -> Interval:
+    """Interval of ``mean(a) - mean(b)`` for two independent groups (e.g. trials with and without a remedy).
+
+    Each group is resampled on its own (no pairing); ``n`` of the result is the smaller group's
+    size. A group of one gives that group no spread, so its interval is too narrow: callers
+    should show the group sizes beside it.
+    """
+    _check_settings(confidence, n_resamples)
+    a_arr, b_arr = _scores(a, "a"), _scores(b, "b")
+    rng = np.random.default_rng(seed)
+    reps = (a_arr[rng.integers(0, a_arr.size, (int(n_resamples), a_arr.size))].mean(axis=1)
+            - b_arr[rng.integers(0, b_arr.size, (int(n_resamples), b_arr.size))].mean(axis=1))
+    estimate = float(a_arr.mean() - b_arr.mean())
+    low, high = _percentiles(reps, confidence)
+    return Interval(estimate, min(low, estimate), max(high, estimate), int(min(a_arr.size, b_arr.size)), confidence)
+
+
 def statistic_interval(
     n: int,
     statistic: Callable[[np.ndarray], float],

@@ -21,6 +21,7 @@ from reports import (
     _forgetting,
     _held_out,
     _human,
+    _knowledge,
     _length,
     _pretraining,
     _proxy,
@@ -58,6 +59,7 @@ class Analyses:
     held_out: _held_out.HeldOut = _registered(_held_out)
     forgetting: _forgetting.Forgetting = _registered(_forgetting)
     pretraining: _pretraining.Pretraining = _registered(_pretraining)
+    knowledge: _knowledge.Knowledge = _registered(_knowledge)
     lengths: _length.LengthTradeoff = _registered(_length)
     human: _human.HumanEval = _registered(_human)
 

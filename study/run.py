@@ -37,7 +37,8 @@ SETTING_FLAGS = {
     "checks_per_epoch": "--checks-per-epoch",
     "n_trials": "--trials",
 }
-FIXED_DATA_KEYS = ("path", "split_seed", "val_fraction", "test_fraction", "max_train_examples", "max_val_examples")
+FIXED_DATA_KEYS = ("path", "split_seed", "val_fraction", "test_fraction", "max_train_examples", "max_val_examples",
+                   "probes")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -153,6 +154,40 @@ def _check_fixed(space: Any) -> None:
         raise StudyError(f"space '{space.name}': {', '.join(searched)} cannot be searched (loaded once per study); fix a value")
 
 
+def _with_probes(space: Any, objectives: Any, settings: Any) -> Any:
+    """A knowledge metric as an objective or pruning metric turns the probes on (``evaluation.probes``)."""
+    from objectives import KNOWLEDGE_METRICS
+
+    wanted = [o.metric for o in objectives] + [settings.pruning_metric]
+    return space.with_fixed(**{"evaluation.probes": True}) if set(wanted) & KNOWLEDGE_METRICS else space
+
+
+def _check_knowledge(space: Any, base_cfg: Any, splits: Any) -> None:
+    """Probes and the retrieval corpus are read now where trials will need them: a missing file stops here."""
+    from study.finetune.knowledge import load_probes
+    from study.finetune.retrieval import Retriever
+
+    if base_cfg.evaluation.probes or any(_possible(space, "data.augment")) or "evaluation.probes" in space.dimensions:
+        try:
+            load_probes(base_cfg.data, splits)
+        except StudyError as exc:
+            asked = "data.augment" if not base_cfg.evaluation.probes else "the knowledge metrics (evaluation.probes)"
+            raise StudyError(f"{asked}: {exc}") from None
+    if any(_possible(space, "retrieval.top_k")):
+        Retriever.from_corpus(base_cfg.retrieval.corpus, base_cfg.retrieval.passage_words)
+
+
+def _possible(space: Any, key: str) -> list[Any]:
+    """The values ``key`` can take in the space: a searched dimension's choices or bounds, else its fixed value."""
+    from search_spaces import Choice
+
+    dim = space.dimensions.get(key)
+    if dim is not None:
+        return list(dim.values) if isinstance(dim, Choice) else [dim.low, dim.high]
+    section, _, name = key.partition(".")
+    return [space.fixed.get(key, getattr(getattr(space.config({}), section), name))]
+
+
 def _check_rank(space: Any, model_source: str) -> None:
     """A LoRA rank above the model's hidden size adds nothing but cost: refuse it before any trial."""
     import json
@@ -215,8 +250,10 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     make_pruner(settings.pruner)
     grid = space.grid() if settings.sampler == "grid" else None
     make_sampler(settings.sampler, args.seed, grid)
+    space = _with_probes(space, objectives, settings)
     base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
     splits = load_splits(base_cfg.data)
+    _check_knowledge(space, base_cfg, splits)
     _check_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
     check_quantization(base_cfg.model)
     study_name = args.study_name or space.name

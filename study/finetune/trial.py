@@ -5,6 +5,11 @@ The base model, tokenised data and BERTScore encoder live in the process's
 
     setup → [continued pre-training] → training with checks → evaluation → extra scores → teardown
 
+Retrieval (``retrieval.top_k``) puts passages into the validation and probe prompts (and the
+training prompts with ``retrieval.train``); augmentation (``data.augment``) adds paraphrased
+questions to the training pairs; ``training.epochs: 0`` skips QA tuning, so that retrieval
+or continued pre-training can be measured alone.
+
 Training asks the ``monitor`` (the pruner) after each check whether to stop; teardown removes
 the adapter again, whatever happened, so the next trial starts from the untouched base model.
 """
@@ -17,6 +22,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol, Sequence
 
+import objectives
 from study.core.config import TrialConfig
 from study.core.errors import DivergedError
 from study.finetune.data import QAPair
@@ -64,8 +70,9 @@ class ValidationInputs:
         return [p.answer for p in self.pairs]
 
     @classmethod
-    def of(cls, bench: Workbench, cfg: TrialConfig) -> "ValidationInputs":
-        pairs = list(bench.splits.val)
+    def of(cls, bench: Workbench, cfg: TrialConfig, pairs: Sequence[QAPair] | None = None) -> "ValidationInputs":
+        """The validation split (or ``pairs``) with the trial's prompt and, where it is on, retrieval."""
+        pairs = bench.with_retrieval(list(bench.splits.val if pairs is None else pairs), cfg.retrieval)
         system_prompt = cfg.data.instructions
         return cls(pairs, bench.tokens.prompts(pairs, system_prompt),
                    bench.tokens.examples(pairs, system_prompt, cfg.data.max_seq_length))
@@ -122,9 +129,48 @@ def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
 
         scores = judge_scores(model, tokenizer, [p.question for p in val.pairs], val.references, evaluation.predictions)
         metrics["judge_score"] = sum(scores) / len(scores)
+    per_item = dict(evaluation.per_item)
+    if cfg.evaluation.probes:
+        probe_metrics, probe_items = probe_scores(model, bench, cfg)
+        metrics.update(probe_metrics)
+        per_item.update(probe_items)
     metrics.update(train_seconds=0.0, pretrain_seconds=0.0, total_seconds=time.perf_counter() - start)
     release_memory()
-    return TrialResult(metrics, [], evaluation.predictions, None, evaluation.per_item)
+    return TrialResult(metrics, [], evaluation.predictions, None, per_item)
+
+
+PROBE_METRICS = ("rougeL", "bertscore_f1", "token_f1")
+
+
+def probe_scores(model: Any, bench: Workbench, cfg: TrialConfig) -> tuple[dict[str, float], dict[str, list]]:
+    """The knowledge probes answered by ``model``: ``probe_seen_*`` (facts it was trained on) and ``probe_unseen_*``.
+
+    Scored like the validation split, against the linked pair's reference answer, with the
+    trial's prompt, decoding and retrieval; ``probe_*_loss`` is the reference answer's loss per
+    token given the probe. Per-question scores come back for intervals and the knowledge gain.
+    """
+    from study.finetune.knowledge import KINDS
+
+    probes = bench.probes(cfg.data)
+    metrics: dict[str, float] = {}
+    per_item: dict[str, list] = {}
+    start = time.perf_counter()
+    for kind in KINDS:
+        chosen = probes.of(kind)[: cfg.evaluation.probe_questions]
+        if not chosen:
+            continue
+        inputs = ValidationInputs.of(bench, cfg, [p.as_pair() for p in chosen])
+        evaluation = evaluate_model(model, bench.base.tokenizer, inputs.prompts, inputs.examples, inputs.references,
+                                    cfg.decoding, bench.bertscorer, seed=cfg.training.seed)
+        prefix = f"probe_{kind}_"
+        for name in PROBE_METRICS:
+            if name in evaluation.metrics:
+                metrics[prefix + name] = evaluation.metrics[name]
+                per_item[prefix + name] = evaluation.per_item[name]
+        metrics[prefix + "loss"] = evaluation.metrics["eval_loss"]
+        per_item[objectives.stats_key(prefix + "loss")] = evaluation.per_item[objectives.stats_key("eval_loss")]
+    metrics["probe_seconds"] = time.perf_counter() - start
+    return metrics, per_item
 
 
 class TrialRecipe:
@@ -143,7 +189,8 @@ class TrialRecipe:
         self.val = ValidationInputs.of(bench, cfg)
         self.history: list[dict[str, float]] = []  # one entry per check
         self.last_check: Evaluation | None = None
-        self.extra: dict[str, float] = {}  # scores beside the validation metrics (forgetting, judge, pre-training)
+        self.extra: dict[str, float] = {}  # scores beside the validation metrics (forgetting, judge, probes, ...)
+        self.extra_items: dict[str, list] = {}  # their per-question scores (probes)
         self.peft_model: Any = None
 
     def run(self, on_trained: Callable[[Any], None] | None = None) -> TrialResult:
@@ -164,7 +211,8 @@ class TrialRecipe:
         metrics.update(self.extra)
         metrics.update(train_loss=train_loss, train_seconds=train_seconds + self.extra.get("pretrain_seconds", 0.0),
                        total_seconds=time.perf_counter() - start)
-        return TrialResult(metrics, self.history, evaluation.predictions, pruned_at, evaluation.per_item)
+        return TrialResult(metrics, self.history, evaluation.predictions, pruned_at,
+                           {**evaluation.per_item, **self.extra_items})
 
     def setup(self) -> None:
         """The base model's quiz score (once per process) and a fresh adapter on the shared model."""
@@ -190,10 +238,25 @@ class TrialRecipe:
             raise DivergedError(f"pre-training loss is {loss}")
         self.extra.update(pretrain_loss=loss, pretrain_seconds=time.perf_counter() - start)
 
+    def training_pairs(self) -> list[QAPair]:
+        """The training split, with paraphrased questions added (``data.augment``) and passages (``retrieval.train``)."""
+        cfg, bench = self.cfg, self.bench
+        pairs = list(bench.splits.train)
+        if cfg.data.augment:
+            from study.finetune.knowledge import augment
+
+            pairs = augment(pairs, bench.probes(cfg.data), cfg.data.augment)
+        if cfg.retrieval.train:
+            pairs = bench.with_retrieval(pairs, cfg.retrieval)
+        return pairs
+
     def train(self) -> tuple[float, float, float | None]:
         """QA tuning with checks; returns the training loss, seconds spent training, and where it was stopped."""
         cfg, bench = self.cfg, self.bench
-        train_ds = bench.tokens.train_dataset(bench.splits.train, cfg.data.instructions, cfg.data.max_seq_length)
+        if cfg.training.epochs == 0:  # no QA tuning: the one check scores the untrained adapter (= base + pre-training)
+            self.check(0, self.peft_model)
+            return math.nan, 0.0, None
+        train_ds = bench.tokens.train_dataset(self.training_pairs(), cfg.data.instructions, cfg.data.max_seq_length)
         hook = EvalHook(self.check, self.checks)
         start = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="lora-trial-") as out:
@@ -236,7 +299,7 @@ class TrialRecipe:
         return evaluation, pruned_at
 
     def extra_scores(self, predictions: Sequence[str]) -> None:
-        """Forgetting (general-medicine quiz) and the judge score, where the config asks for them."""
+        """Forgetting (general-medicine quiz), the judge score and the knowledge probes, where the config asks."""
         cfg, bench = self.cfg, self.bench
         if cfg.evaluation.general_questions:
             quiz, base_accuracy = bench.quiz(cfg.evaluation.general_questions)
@@ -250,6 +313,9 @@ class TrialRecipe:
                 scores = judge_scores(self.peft_model, bench.base.tokenizer, [p.question for p in pairs],
                                       [p.answer for p in pairs], predictions)
             self.extra["judge_score"] = sum(scores) / len(scores)
+        if cfg.evaluation.probes:
+            probe_metrics, self.extra_items = probe_scores(self.peft_model, bench, cfg)
+            self.extra.update(probe_metrics)
 
     def teardown(self) -> None:
         """Remove the adapter from the shared model and give back what the trial used."""

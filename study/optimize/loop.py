@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import optuna
 from optuna.trial import TrialState
 
-from objectives import Objective
+from objectives import Objective, knowledge_gain
 from search_spaces import SearchSpace
 from study.core import keys
 from study.core.config import StudySettings, TrialConfig
@@ -184,6 +184,9 @@ class StudyRunner:
                     raise
                 self._say(f"trial {handle.number:>3} FAIL      base model: {type(exc).__name__}: {exc}")
                 return
+            gained, items = knowledge_gain(result.per_item, result.per_item)  # 0 by definition, with its probes
+            result.metrics.update(gained)
+            result.per_item.update(items)
             record_result(handle, result.metrics, result.history, self.splits.val, result.predictions,
                           self.settings.sample_answers)
             record_scores(handle, result.per_item, None, [o.metric for o in self.objectives])
@@ -251,15 +254,22 @@ class StudyRunner:
 
     def _record(self, trial: optuna.Trial, monitor: TrialPruning | None, result: Any,
                 start: float) -> tuple[int, TrialState, str]:
+        per_question = getattr(result, "per_item", None) or {}
+        gained, items = knowledge_gain(per_question, self._base_scores() or {})  # probes against the base model's
+        result.metrics.update(gained)
+        per_question = {**per_question, **items}
         record_result(trial, result.metrics, result.history, self.splits.val, result.predictions,
                       self.settings.sample_answers)
-        per_question = getattr(result, "per_item", None) or {}
         record_scores(trial, per_question, self._base_scores(), [o.metric for o in self.objectives])
         self._upload(trial, result.predictions, per_question)
         if result.pruned_at is not None:
             trial.set_user_attr(keys.PRUNED_AT, result.pruned_at)
             where = "question" if self.settings.pruner == "wilcoxon" else "epoch"
             return self._end(trial, monitor, TrialState.PRUNED, start, detail=f"at {where} {result.pruned_at:g}")
+        missing = [o.metric for o in self.objectives if o.metric not in result.metrics]
+        if missing:
+            why = " (it needs the base model's probe scores, not stored yet)" if "knowledge_gain" in missing[0] else ""
+            return self._end(trial, monitor, TrialState.FAIL, start, reason=f"no value of {', '.join(missing)}{why}")
         values = [result.metrics[o.metric] for o in self.objectives]
         if not all(math.isfinite(v) for v in values):
             return self._end(trial, monitor, TrialState.FAIL, start, reason=f"non-finite objective {values}")

@@ -1,4 +1,4 @@
-"""The bundled knowledge probes: one paraphrased question and one training variant per QA pair."""
+"""The bundled knowledge probes: one paraphrased question and two training variants per QA pair."""
 
 from __future__ import annotations
 
@@ -30,9 +30,11 @@ def test_no_probe_or_variant_repeats_its_pairs_question():
     questions = {p["id"]: p["question"] for p in read(QA)}
     for probe in read(PROBES):
         original = words(questions[probe["id"]])
-        for field in ("probe", "variant"):
-            text = probe[field]
+        assert len(probe["variants"]) == 2, probe["id"]
+        for field, text in [("probe", probe["probe"])] + [(f"variant {i}", v) for i, v in enumerate(probe["variants"])]:
             assert text.endswith("?") and words(text) != original, (probe["id"], field)
             overlap = len(words(text) & original) / len(words(text) | original)
             assert overlap <= 0.6, f"{probe['id']} {field} is a near copy of its question ({overlap:.2f})"
-        assert words(probe["probe"]) != words(probe["variant"]), probe["id"]
+        for variant in probe["variants"]:  # training may see a variant: it must not be the probe
+            overlap = len(words(variant) & words(probe["probe"])) / len(words(variant) | words(probe["probe"]))
+            assert overlap < 0.7, f"{probe['id']}: a variant is a near copy of the probe ({overlap:.2f})"

@@ -1,0 +1,188 @@
+"""Style or knowledge? What each remedy did to knowledge of the trained facts, and to style.
+
+Knowledge is ``knowledge_gain``: a trial's ROUGE-L on probes of its training pairs (the
+facts asked in other words) minus the base model's on the same probes, with its paired
+interval. Style is ``length_error`` (how far answers are from the references' length).
+For each remedy (QA tuning, paraphrase augmentation, continued pre-training, retrieval) the
+complete trials with it on are compared with those with it off: the difference of the
+groups' mean gains with a bootstrap interval over trials. In a full grid (the ``knowledge``
+space) each difference averages over the other remedies' settings. A paragraph in plain
+words is generated from those numbers; each claim carries its interval.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Callable, NamedTuple, Sequence
+
+import plotly.graph_objects as go
+
+from objectives import Interval, difference_of_means
+from reports._block import GROUP_COLORS, OTHER_COLOR, FigureBlock, grid
+from reports._cells import num, with_interval
+from reports._cells import table as html_table
+from reports._rows import StudyRows, TrialRow, base_row, complete
+
+KEY, TITLE = "knowledge", "Style or knowledge?"
+GAIN, STYLE, UNSEEN = "knowledge_gain", "length_error", "probe_unseen_rougeL"
+NO_PROBES = ("no trial scored knowledge probes (evaluation.probes: true, or a knowledge metric as an objective; "
+             "python -m study.run --space knowledge)")
+
+
+def _setting(section: str, key: str) -> Callable[[TrialRow], float]:
+    return lambda row: float((row.config.get(section) or {}).get(key) or 0)
+
+
+#: The remedies compared, each with the config value that says whether a trial used it (> 0: on).
+REMEDIES: tuple[tuple[str, Callable[[TrialRow], float]], ...] = (
+    ("QA tuning", _setting("training", "epochs")),
+    ("paraphrase augmentation", _setting("data", "augment")),
+    ("continued pre-training", _setting("pretraining", "epochs")),
+    ("retrieval", _setting("retrieval", "top_k")),
+)
+
+
+class Point(NamedTuple):
+    """One scored trial (or the base model) with its knowledge gain, style and unseen-probe score."""
+
+    number: int
+    label: str  # which remedies it used, e.g. "QA tuning + retrieval"; "base model"
+    gain: float
+    gain_interval: Interval | None
+    style: float | None
+    unseen: float | None
+
+
+class Effect(NamedTuple):
+    """One remedy on vs off: trials in each group and the difference of their means per measure."""
+
+    remedy: str
+    n_on: int
+    n_off: int
+    gain: Interval | None  # knowledge_gain, on minus off
+    style: Interval | None  # length_error, on minus off (negative: answers closer to the references' length)
+    unseen: Interval | None  # probe_unseen_rougeL, on minus off
+
+
+class Knowledge(NamedTuple):
+    points: tuple[Point, ...]
+    effects: tuple[Effect, ...]
+    best: Point | None
+    reading: str
+    note: str | None
+
+
+def _label(row: TrialRow) -> str:
+    used = [name for name, value in REMEDIES if value(row) > 0]
+    return " + ".join(used) if used else "none (the untuned base model, again)"
+
+
+def _point(row: TrialRow, label: str | None = None) -> Point:
+    return Point(row.number, label or _label(row), float(row.metrics[GAIN]), row.intervals.get(GAIN),  # type: ignore[arg-type]
+                 row.metrics.get(STYLE), row.metrics.get(UNSEEN))
+
+
+def _difference(on: Sequence[Point], off: Sequence[Point], field: str) -> Interval | None:
+    a = [getattr(p, field) for p in on if getattr(p, field) is not None]
+    b = [getattr(p, field) for p in off if getattr(p, field) is not None]
+    return difference_of_means(a, b) if a and b else None
+
+
+def knowledge(rows: Sequence[TrialRow]) -> Knowledge:
+    """Every trial's knowledge gain and style, and each remedy's effect on them (on minus off)."""
+    trials = [r for r in complete(rows) if r.metrics.get(GAIN) is not None]
+    if not trials:
+        return Knowledge((), (), None, "", NO_PROBES)
+    points = [_point(r) for r in trials]
+    base = base_row(rows)
+    shown = ([_point(base, "base model")] if base is not None and base.metrics.get(GAIN) is not None else []) + points
+    effects = []
+    for remedy, value in REMEDIES:
+        on = [p for p, r in zip(points, trials) if value(r) > 0]
+        off = [p for p, r in zip(points, trials) if value(r) <= 0]
+        effects.append(Effect(remedy, len(on), len(off), _difference(on, off, "gain"), _difference(on, off, "style"),
+                              _difference(on, off, "unseen")))
+    best = max(points, key=lambda p: p.gain)
+    return Knowledge(tuple(shown), tuple(effects), best, reading(effects, best), None)
+
+
+def _signed(interval: Interval) -> str:
+    return f"{interval.estimate:+.3f} [{interval.low:+.3f}, {interval.high:+.3f}]"
+
+
+def reading(effects: Sequence[Effect], best: Point) -> str:
+    """The section's conclusion in plain words, generated from the numbers; every figure with its interval."""
+    said = []
+    for e in effects:
+        if e.gain is None:
+            said.append(f"{e.remedy}: not compared (every trial {'used' if e.n_off == 0 else 'lacked'} it)")
+            continue
+        if e.gain.low > 0:
+            verdict = "raised knowledge of the trained facts"
+        elif e.gain.high < 0:
+            verdict = "lowered knowledge of the trained facts"
+        else:
+            verdict = "made no difference we can tell to knowledge of the trained facts"
+        style = ""
+        if e.style is not None and (e.style.low > 0 or e.style.high < 0):
+            style = (f"; it moved answers {'away from' if e.style.low > 0 else 'towards'} the references' length "
+                     f"(length error {_signed(e.style)})")
+        said.append(f"{e.remedy} {verdict}: seen-fact probe ROUGE-L {_signed(e.gain)} "
+                    f"({e.n_on} trials with it, {e.n_off} without){style}")
+    if best.gain_interval is not None:
+        i = best.gain_interval
+        over = ("above the base model" if i.low > 0 else "below the base model" if i.high < 0
+                else "not distinguishable from the base model")
+        top = (f"The best knowledge gain, trial {best.number} ({best.label}), is {best.gain:+.3f} "
+               f"[{i.low:+.3f}, {i.high:+.3f}] ROUGE-L on the seen-fact probes: {over}.")
+    else:
+        top = f"The best knowledge gain, trial {best.number} ({best.label}), is {best.gain:+.3f} (no interval stored)."
+    return ("; ".join(said) + ". " + top + " Differences between remedies are over trials (95 % bootstrap), "
+            "the best trial's interval over probes; with few trials a group's spread is uncertain itself.")
+
+
+def info(data: StudyRows) -> Knowledge:
+    return knowledge(data.trials)
+
+
+def figure(k: Knowledge) -> FigureBlock:
+    """Knowledge gain against style (length error) and against unseen-question probes, one colour per remedy mix."""
+    if not k.points:
+        return FigureBlock(KEY, TITLE, None, k.note)
+    fig, cells = grid([f"{GAIN} vs {STYLE} (style)", f"{GAIN} vs {UNSEEN} (generalisation)"])
+    labels = sorted({p.label for p in k.points if p.label != "base model"})
+    for (r, c), axis in zip(cells, ("style", "unseen")):
+        for i, label in enumerate(["base model", *labels]):
+            group = [p for p in k.points if p.label == label and getattr(p, axis) is not None]
+            if not group:
+                continue
+            color = OTHER_COLOR if label == "base model" else GROUP_COLORS[i % len(GROUP_COLORS)]
+            fig.add_trace(go.Scatter(
+                x=[getattr(p, axis) for p in group], y=[p.gain for p in group], mode="markers", name=label,
+                legendgroup=label, showlegend=(r, c) == cells[0], marker={"color": color, "size": 10},
+                error_y=_error_bars(group), text=[f"trial {p.number}: {label}" for p in group],
+                hovertemplate="%{text}<br>x %{x:.3g}<br>knowledge_gain %{y:+.3f}<extra></extra>",
+            ), row=r, col=c)
+    fig.update_layout(title=TITLE)
+    return FigureBlock(KEY, TITLE, fig, None)
+
+
+def _error_bars(points: Sequence[Point]) -> dict[str, Any]:
+    have = [p.gain_interval for p in points]
+    if not any(have):
+        return {"visible": False}
+    return {"type": "data", "symmetric": False,
+            "array": [(i.high - p.gain) if i else 0 for p, i in zip(points, have)],
+            "arrayminus": [(p.gain - i.low) if i else 0 for p, i in zip(points, have)]}
+
+
+def table(k: Knowledge) -> str | None:
+    """Each remedy on minus off, with intervals; then the generated reading."""
+    if not k.effects:
+        return None
+    rows = [[escape(e.remedy), num(e.n_on), num(e.n_off),
+             with_interval(e.gain.estimate, e.gain) if e.gain else "–",
+             with_interval(e.style.estimate, e.style) if e.style else "–",
+             with_interval(e.unseen.estimate, e.unseen) if e.unseen else "–"] for e in k.effects]
+    head = ["remedy", "trials on", "trials off", f"{GAIN}: on − off", f"{STYLE}: on − off", f"{UNSEEN}: on − off"]
+    return html_table(head, rows) + f"<p>{escape(k.reading)}</p>"

@@ -51,7 +51,11 @@ class Retriever:
     """BM25 over passages; :meth:`search` returns the ``k`` best passages of a question."""
 
     def __init__(self, passages: Sequence[str]) -> None:
+        import logging
+
         import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
 
         self.passages = list(passages)
         self._bm25 = bm25s.BM25()

@@ -42,12 +42,17 @@ RETRIED = (
 )
 
 
+QUERY_CANCELED = "57014"  # SQLSTATE of a query cancelled by the client
+
+
 def is_connection_error(exc: BaseException) -> bool:
     """A lost, refused or restarting connection: Optuna wraps SQLAlchemy's error in StorageInternalError."""
     from sqlalchemy import exc as sa
 
     seen: BaseException | None = exc
     while seen is not None:
+        if getattr(getattr(seen, "orig", seen), "sqlstate", None) == QUERY_CANCELED:
+            return False  # Ctrl-C cancels the running query (psycopg): the user stops, not the server
         if isinstance(seen, (sa.OperationalError, sa.InterfaceError)):
             return True
         if isinstance(seen, sa.DBAPIError) and seen.connection_invalidated:

@@ -63,3 +63,14 @@ def test_a_worker_outlasts_a_database_restart(own_postgres, stub_command, wait_f
     assert "storage: reconnected after" in err
     study = optuna.load_study(study_name="s", storage=open_storage(url, heartbeat_seconds=None))
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 8
+
+
+def test_a_query_cancelled_by_ctrl_c_is_not_taken_for_a_lost_connection():
+    psycopg = pytest.importorskip("psycopg")
+    from sqlalchemy import exc as sa
+
+    from study.optimize.reconnect import is_connection_error
+
+    cancelled = sa.OperationalError("UPDATE trials ...", {}, psycopg.errors.QueryCanceled("canceling statement"))
+    assert not is_connection_error(cancelled)
+    assert is_connection_error(sa.OperationalError("SELECT 1", {}, psycopg.OperationalError("server closed")))

@@ -55,32 +55,41 @@ class Splits:
 
 def read_jsonl(path: Path) -> list[QAPair]:
     """Read QA pairs; a bad line stops with the file and line number in the message."""
+    pairs = [_pair(obj, f"{path}:{number}") for number, obj in jsonl_objects(path, "data file", "a QA pair")]
+    if not pairs:
+        raise StudyError(f"{path}: no QA pairs (the file is empty)")
+    return pairs
+
+
+def jsonl_objects(path: Path, kind: str, item: str) -> list[tuple[int, Any]]:
+    """The parsed lines of a UTF-8 JSONL file with their line numbers; blank lines skipped.
+
+    A missing file, bad bytes, an overlong line or invalid JSON stops with one line naming the
+    file (as ``kind``, e.g. "data file") and line; ``item`` names what a line holds.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise StudyError(f"{path}: data file not found") from None
+        raise StudyError(f"{path}: {kind} not found") from None
     except IsADirectoryError:
         raise StudyError(f"{path}: is a directory without {', '.join(SPLIT_FILES)}") from None
     try:
         text = raw.decode("utf-8-sig")  # a byte-order mark (what spreadsheet exports write) is not data
     except UnicodeDecodeError as exc:
         raise StudyError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    pairs = []
+    rows = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         if len(line) > MAX_LINE_CHARS:
             raise StudyError(
-                f"{path}:{number}: line of {len(line):,} characters; a QA pair may have at most {MAX_LINE_CHARS:,}"
+                f"{path}:{number}: line of {len(line):,} characters; {item} may have at most {MAX_LINE_CHARS:,}"
             )
         try:
-            obj = json.loads(line)
+            rows.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise StudyError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        pairs.append(_pair(obj, f"{path}:{number}"))
-    if not pairs:
-        raise StudyError(f"{path}: no QA pairs (the file is empty)")
-    return pairs
+    return rows
 
 
 def _pair(obj: Any, where: str) -> QAPair:

@@ -13,14 +13,13 @@ validation pairs measure generalisation (``probe_unseen_*``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 from study.core.config import DataConfig
 from study.core.errors import StudyError
-from study.finetune.data import DATA_DIR, QAPair, Splits, question_key
+from study.finetune.data import DATA_DIR, QAPair, Splits, jsonl_objects, question_key
 
 BUNDLED_PROBES = DATA_DIR / "heart_transplant_probes.jsonl"
 KINDS = ("seen", "unseen")  # probes of training pairs, of validation pairs
@@ -75,21 +74,7 @@ def load_probes(cfg: DataConfig, splits: Splits) -> ProbeSets:
 
 def read_probes(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """The probe file's objects with their line numbers; a bad line stops with file and line."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise StudyError(f"{path}: probe file not found") from None
-    except UnicodeDecodeError as exc:
-        raise StudyError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise StudyError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        rows.append((number, _checked(obj, f"{path}:{number}")))
+    rows = [(number, _checked(obj, f"{path}:{number}")) for number, obj in jsonl_objects(path, "probe file", "a probe")]
     if not rows:
         raise StudyError(f"{path}: no probes (the file is empty)")
     return rows

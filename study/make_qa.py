@@ -1,8 +1,9 @@
-"""Turn documents into question-answer pairs with a local model (or an endpoint you configure).
+"""Turn documents into question-answer pairs, or QA pairs into knowledge probes, with a local model.
 
     python -m study.make_qa --text docs/ --out qa.jsonl                     # the bundled default model
     python -m study.make_qa --text docs/ --out qa.jsonl --model /models/Llama-3.1-8B-Instruct
     python -m study.make_qa --text docs/ --out qa.jsonl --endpoint http://127.0.0.1:8000/v1 --api-model NAME
+    python -m study.make_qa --paraphrase qa.jsonl --out probes.jsonl       # draft probes for data.probes
 
 Documents (.txt/.md) are cut into passages at blank lines (about 40-250 words each). For each
 passage the model is asked for question/answer pairs in ``Q: ... A: ...`` form; pairs are
@@ -11,8 +12,18 @@ passage, and the question is new (after normalisation); at most ``--per-passage`
 passage. Each pair records its source passage (``context``) and file (``source``), and the
 output is the JSONL that ``python -m study.run --data`` reads.
 
-With ``--endpoint`` the passages are sent to that OpenAI-compatible server: the text leaves
-this machine. That is opt-in and a warning is printed.
+With ``--paraphrase`` the input is a QA file (or a directory of split files) and the model
+is asked, for each pair, for the same question in other words. A rewording is kept when it
+has at least three words, is not the pair's question (or any other pair's) after
+normalisation, matches less than ``SAME_WORDING`` of the question's words in order (a
+synonym swapped is not a probe), and does not give the answer away; the first kept one is the probe,
+the next ``--variants`` are phrasings training may use (``data.augment``). Pairs without a
+kept rewording are left out and counted. The output is the probe file ``data.probes`` reads,
+linked by ``id`` where the pair has one, else by question text. Review it before use: a probe
+is a claim that it asks for the same fact.
+
+With ``--endpoint`` the passages (or QA pairs) are sent to that OpenAI-compatible server: the
+text leaves this machine. That is opt-in and a warning is printed.
 """
 
 from __future__ import annotations
@@ -24,16 +35,24 @@ import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from study.cli import entry_point, quiet_libraries
 from study.core.errors import StudyError
+from study.finetune.data import SPLIT_FILES, QAPair, question_key, read_jsonl
 
 PROMPT = (
     "Read the passage and write {n} question-answer pairs that a clinician could ask about it. "
     "Each answer is one or two sentences and uses only the passage. "
     "Format each pair on two lines:\nQ: <question>\nA: <answer>\n\nPassage:\n{passage}"
 )
+PARAPHRASE_PROMPT = (
+    "Rewrite the question below {n} times. Each rewrite must ask for the same fact as the original, "
+    "in different words and sentence structure, not the same sentence with one word swapped, and must not "
+    "contain the answer. Write each rewrite on its own line, starting with 'Q:'.\n\n"
+    "Question: {question}\nAnswer: {answer}"
+)
+SAME_WORDING = 0.75  # a rewording this close to the question's words in order is a copy, not a probe
 QA_PATTERN = re.compile(r"Q\s*[:.]\s*(?P<q>.+?)\s*\n\s*A\s*[:.]\s*(?P<a>.+?)(?=\n\s*Q\s*[:.]|\Z)", re.S)
 
 
@@ -100,6 +119,58 @@ def select_pairs(replies: Iterable[tuple[Passage, str]], per_passage: int) -> li
     return out
 
 
+def parse_questions(text: str) -> list[str]:
+    """The ``Q: ...`` lines of a model's reply (one question per line)."""
+    return [" ".join(m[1].split()) for m in re.finditer(r"^\s*Q\s*\d*\s*[:.]\s*(.+?)\s*$", text, re.M)]
+
+
+def wording_similarity(a: str, b: str) -> float:
+    """How much of the two texts' normalised words match in order (difflib's ratio, 0 to 1)."""
+    from difflib import SequenceMatcher
+
+    from objectives import normalize
+
+    return SequenceMatcher(None, normalize(a).split(), normalize(b).split(), autojunk=False).ratio()
+
+
+def keep_rewording(rewording: str, pair: QAPair, taken: set[str]) -> bool:
+    """A rewording that asks in other words: not too short, not a question already taken, not a copy, no answer."""
+    from objectives import normalize
+
+    text, answer = normalize(rewording), normalize(pair.answer)
+    if len(text.split()) < 3 or question_key(rewording) in taken:
+        return False
+    if wording_similarity(rewording, pair.question) >= SAME_WORDING:
+        return False
+    return not (len(answer.split()) >= 2 and answer in text)
+
+
+def select_rewordings(replies: Iterable[tuple[QAPair, str]], questions: Iterable[str],
+                      variants: int) -> list[dict[str, Any]]:
+    """Probe-file rows: for each pair with a kept rewording, the probe and up to ``variants`` more."""
+    taken = {question_key(q) for q in questions}  # no rewording may repeat any pair's question
+    rows = []
+    for pair, reply in replies:
+        kept: list[str] = []
+        for rewording in parse_questions(reply):
+            if len(kept) > variants:
+                break
+            if keep_rewording(rewording, pair, taken):
+                taken.add(question_key(rewording))
+                kept.append(rewording)
+        if kept:
+            link = {"id": pair.id} if pair.id is not None else {"question": pair.question}
+            rows.append({**link, "probe": kept[0], "variants": kept[1:]})
+    return rows
+
+
+def read_pairs(path: Path) -> list[QAPair]:
+    """The QA pairs of a file, or of a directory's split files."""
+    if path.is_dir():
+        return [pair for name in SPLIT_FILES for pair in read_jsonl(path / name)]
+    return read_jsonl(path)
+
+
 def local_generator(model_name: str, max_new_tokens: int, allow_hub: bool) -> Callable[[str], str]:
     """Answer prompts with a local instruct model (sampling off: repeatable)."""
     from study.core.config import DecodingConfig, ModelConfig
@@ -137,13 +208,18 @@ def endpoint_generator(url: str, model: str, max_new_tokens: int, api_key: str |
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m study.make_qa", description=__doc__.split("\n\n")[0])
-    p.add_argument("--text", required=True, help="folder of .txt/.md documents")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="folder of .txt/.md documents: write QA pairs")
+    source.add_argument("--paraphrase", metavar="QA_JSONL",
+                        help="QA file (or directory of split files): write knowledge probes for data.probes")
     p.add_argument("--out", required=True, help="output JSONL")
     p.add_argument("--model", default="smollm2-135m", help="local instruct model (default: the bundled one)")
     p.add_argument("--endpoint", help="OpenAI-compatible base URL; passages are SENT to it")
     p.add_argument("--api-model", default="default", help="model name for --endpoint")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the endpoint's key")
     p.add_argument("--per-passage", type=int, default=3, help="at most this many pairs per passage (default: 3)")
+    p.add_argument("--variants", type=int, default=1,
+                   help="with --paraphrase: training phrasings per pair besides the probe (default: 1)")
     p.add_argument("--max-new-tokens", type=int, default=256)
     p.add_argument("--allow-hub", action="store_true")
     return p.parse_args(argv)
@@ -151,29 +227,57 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 @entry_point
 def main(argv: list[str] | None = None) -> int:
-    import os
-
-    from tqdm.auto import tqdm
-
     args = parse_args(argv)
     quiet_libraries(allow_hub=args.allow_hub)
     if args.per_passage < 1:
         raise StudyError(f"--per-passage must be >= 1, got {args.per_passage}")
-    chunks = passages(Path(args.text))
+    if args.variants < 0:
+        raise StudyError(f"--variants must be >= 0, got {args.variants}")
+    if args.paraphrase:
+        return _write_probes(args, Path(args.paraphrase))
+    return _write_pairs(args, passages(Path(args.text)))
+
+
+def _generator(args: argparse.Namespace, what: str) -> Callable[[str], str]:
+    import os
+
     if args.endpoint:
-        print(f"warning: the text of {len(chunks)} passages will be sent to {args.endpoint}", file=sys.stderr)
-        generate = endpoint_generator(args.endpoint, args.api_model, args.max_new_tokens, os.environ.get(args.api_key_env))
-    else:
-        generate = local_generator(args.model, args.max_new_tokens, args.allow_hub)
-    replies = []
-    for passage in tqdm(chunks, desc="passages", unit="passage"):
-        replies.append((passage, generate(PROMPT.format(n=args.per_passage, passage=passage.text))))
+        print(f"warning: the text of {what} will be sent to {args.endpoint}", file=sys.stderr)
+        return endpoint_generator(args.endpoint, args.api_model, args.max_new_tokens, os.environ.get(args.api_key_env))
+    return local_generator(args.model, args.max_new_tokens, args.allow_hub)
+
+
+def _write_pairs(args: argparse.Namespace, chunks: list[Passage]) -> int:
+    from tqdm.auto import tqdm
+
+    generate = _generator(args, f"{len(chunks)} passages")
+    replies = [(passage, generate(PROMPT.format(n=args.per_passage, passage=passage.text)))
+               for passage in tqdm(chunks, desc="passages", unit="passage")]
     pairs = select_pairs(replies, args.per_passage)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs), encoding="utf-8")
-    print(f"{len(pairs)} pairs from {len(chunks)} passages -> {out}")
+    _write_jsonl(Path(args.out), pairs)
+    print(f"{len(pairs)} pairs from {len(chunks)} passages -> {args.out}")
     return 0
+
+
+def _write_probes(args: argparse.Namespace, source: Path) -> int:
+    from tqdm.auto import tqdm
+
+    pairs = read_pairs(source)
+    generate = _generator(args, f"{len(pairs)} QA pairs")
+    replies = [(pair, generate(PARAPHRASE_PROMPT.format(n=args.variants + 2, question=pair.question,
+                                                         answer=pair.answer)))
+               for pair in tqdm(pairs, desc="pairs", unit="pair")]
+    rows = select_rewordings(replies, (p.question for p in pairs), args.variants)
+    _write_jsonl(Path(args.out), rows)
+    short = sum(len(r["variants"]) < args.variants for r in rows)
+    print(f"probes for {len(rows)} of {len(pairs)} pairs ({len(pairs) - len(rows)} without a kept rewording, "
+          f"{short} with fewer than {args.variants} variants) -> {args.out}; review them before use")
+    return 0
+
+
+def _write_jsonl(out: Path, rows: list[dict[str, Any]]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -90,3 +90,100 @@ def test_local_model_run_produces_a_valid_file(tmp_path, tiny_model_dir):
     out = tmp_path / "qa.jsonl"
     assert main(["--text", str(docs), "--out", str(out), "--model", str(tiny_model_dir), "--max-new-tokens", "8"]) == 0
     assert out.is_file()  # a random tiny model rarely writes valid pairs: the file may be empty but exists
+
+
+class _Paraphraser(BaseHTTPRequestHandler):
+    """Rewords a question as a careless model might: a copy, a synonym swap, the answer, then two real rewordings."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        prompt = body["messages"][0]["content"]
+        question = prompt.split("Question: ", 1)[1].split("\nAnswer: ", 1)[0]
+        answer = prompt.split("\nAnswer: ", 1)[1]
+        topic = question.rstrip("?").split()[-1]
+        lines = [
+            f"Q: {question}",                                   # the question itself
+            f"Q: {question.replace('What', 'Which')}",          # one word swapped
+            f"Q: Is it true that {answer.rstrip('.')}?",        # gives the answer away
+            f"Q: Name the thing that {topic} refers to, in a clinic",
+            f"Q: When someone mentions {topic}, what do they mean",
+            f"Q: Explain {topic} to a new nurse",
+        ]
+        data = json.dumps({"choices": [{"message": {"content": "\n".join(lines)}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_paraphrase_drafts_a_probe_file_that_studies_read(tmp_path, capsys):
+    from study.core.config import DataConfig
+    from study.finetune.data import load_splits
+    from study.finetune.knowledge import load_probes
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("".join(json.dumps({"question": f"What is drug number {i}?", "answer": f"Drug {i} is an immune suppressant."})
+                          + "\n" for i in range(12)))
+    server = HTTPServer(("127.0.0.1", 0), _Paraphraser)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        out = tmp_path / "probes.jsonl"
+        code = main(["--paraphrase", str(qa), "--out", str(out), "--variants", "1",
+                     "--endpoint", f"http://127.0.0.1:{server.server_port}/v1"])
+    finally:
+        server.shutdown()
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "12 QA pairs will be sent to" in captured.err
+    assert "probes for 12 of 12 pairs" in captured.out
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    # the copy, the one-word swap and the answer are dropped: the probe is the first real rewording
+    assert rows[0] == {"question": "What is drug number 0?", "probe": "Name the thing that 0 refers to, in a clinic",
+                       "variants": ["When someone mentions 0, what do they mean"]}
+    cfg = DataConfig(path=str(qa), probes=str(out))
+    splits = load_splits(cfg)
+    probes = load_probes(cfg, splits)
+    assert len(probes.seen) == len(splits.train) and len(probes.unseen) == len(splits.val)
+
+
+def test_paraphrase_keeps_ids_and_never_repeats_another_pairs_question():
+    from study.finetune.data import QAPair
+    from study.make_qa import select_rewordings
+
+    a = QAPair("Which organ is replaced in a heart transplant?", "The heart.", id="ht-1")
+    b = QAPair("What rejects a transplanted organ?", "The immune system.")
+    reply_a = "Q: What rejects a transplanted organ?\nQ: In a cardiac transplant, what organ is swapped out"
+    rows = select_rewordings([(a, reply_a), (b, "Q: rejects\nQ: Which part of the body attacks a graft")],
+                             [a.question, b.question], variants=0)
+    assert rows == [{"id": "ht-1", "probe": "In a cardiac transplant, what organ is swapped out", "variants": []},
+                    {"question": b.question, "probe": "Which part of the body attacks a graft", "variants": []}]
+
+
+def test_paraphrase_of_a_missing_file_is_one_line(tmp_path, capsys):
+    assert main(["--paraphrase", str(tmp_path / "absent.jsonl"), "--out", str(tmp_path / "p.jsonl"),
+                 "--endpoint", "http://x"]) == 2
+    err = capsys.readouterr().err
+    assert "absent.jsonl: data file not found" in err and "Traceback" not in err
+
+
+def test_the_bundled_probes_pass_the_filters_drafts_get():
+    from study.finetune.data import BUNDLED_QA
+    from study.finetune.knowledge import BUNDLED_PROBES
+    from study.make_qa import keep_rewording
+
+    pairs = {p.id: p for p in read_jsonl(BUNDLED_QA)}
+    others = {" ".join(p.question.lower().split()) for p in pairs.values()}
+    rows = [json.loads(line) for line in BUNDLED_PROBES.read_text().splitlines()]
+    assert all(keep_rewording(text, pairs[row["id"]], others) for row in rows for text in [row["probe"], *row["variants"]])
+
+
+@pytest.mark.slow
+def test_local_model_paraphrase_run_writes_a_file(tmp_path, tiny_model_dir, qa_file):
+    out = tmp_path / "probes.jsonl"
+    assert main(["--paraphrase", str(qa_file), "--out", str(out), "--model", str(tiny_model_dir),
+                 "--max-new-tokens", "8"]) == 0
+    assert out.is_file()  # a random tiny model writes no usable rewording: the file may be empty but exists

@@ -2,7 +2,9 @@
 
 Knowledge is ``knowledge_gain``: a trial's ROUGE-L on probes of its training pairs (the
 facts asked in other words) minus the base model's on the same probes, with its paired
-interval. Style is ``length_error`` (how far answers are from the references' length).
+interval. Style is ``length_error`` (how far answers are from the references' length);
+forgetting is the drop in general-medicine quiz accuracy (``forgetting``, where the study
+scored the quiz).
 For each remedy (QA tuning, paraphrase augmentation, continued pre-training, retrieval) the
 complete trials with it on are compared with those with it off: the difference of the
 groups' mean gains with a bootstrap interval over trials. In a full grid (the ``knowledge``
@@ -21,16 +23,16 @@ from objectives import Interval, difference_of_means
 from reports._block import GROUP_COLORS, OTHER_COLOR, FigureBlock, grid
 from reports._cells import num, with_interval
 from reports._cells import table as html_table
-from reports._rows import StudyRows, TrialRow, base_row, complete
+from reports._rows import StudyRows, TrialRow, base_row, complete, setting
 
 KEY, TITLE = "knowledge", "Style or knowledge?"
-GAIN, STYLE, UNSEEN = "knowledge_gain", "length_error", "probe_unseen_rougeL"
+GAIN, STYLE, UNSEEN, FORGETTING = "knowledge_gain", "length_error", "probe_unseen_rougeL", "forgetting"
 NO_PROBES = ("no trial scored knowledge probes (evaluation.probes: true, or a knowledge metric as an objective; "
              "python -m study.run --space knowledge)")
 
 
 def _setting(section: str, key: str) -> Callable[[TrialRow], float]:
-    return lambda row: float((row.config.get(section) or {}).get(key) or 0)
+    return lambda row: setting(row, section, key)
 
 
 #: The remedies compared, each with the config value that says whether a trial used it (> 0: on).
@@ -51,6 +53,7 @@ class Point(NamedTuple):
     gain_interval: Interval | None
     style: float | None
     unseen: float | None
+    forgetting: float | None
 
 
 class Effect(NamedTuple):
@@ -62,6 +65,7 @@ class Effect(NamedTuple):
     gain: Interval | None  # knowledge_gain, on minus off
     style: Interval | None  # length_error, on minus off (negative: answers closer to the references' length)
     unseen: Interval | None  # probe_unseen_rougeL, on minus off
+    forgetting: Interval | None  # general-quiz accuracy lost, on minus off (positive: it forgot more)
 
 
 class Knowledge(NamedTuple):
@@ -79,7 +83,7 @@ def _label(row: TrialRow) -> str:
 
 def _point(row: TrialRow, label: str | None = None) -> Point:
     return Point(row.number, label or _label(row), float(row.metrics[GAIN]), row.intervals.get(GAIN),  # type: ignore[arg-type]
-                 row.metrics.get(STYLE), row.metrics.get(UNSEEN))
+                 row.metrics.get(STYLE), row.metrics.get(UNSEEN), row.metrics.get(FORGETTING))
 
 
 def _difference(on: Sequence[Point], off: Sequence[Point], field: str) -> Interval | None:
@@ -100,8 +104,8 @@ def knowledge(rows: Sequence[TrialRow]) -> Knowledge:
     for remedy, value in REMEDIES:
         on = [p for p, r in zip(points, trials) if value(r) > 0]
         off = [p for p, r in zip(points, trials) if value(r) <= 0]
-        effects.append(Effect(remedy, len(on), len(off), _difference(on, off, "gain"), _difference(on, off, "style"),
-                              _difference(on, off, "unseen")))
+        effects.append(Effect(remedy, len(on), len(off), *(_difference(on, off, field)
+                                                           for field in ("gain", "style", "unseen", "forgetting"))))
     best = max(points, key=lambda p: p.gain)
     return Knowledge(tuple(shown), tuple(effects), best, reading(effects, best), None)
 
@@ -127,8 +131,12 @@ def reading(effects: Sequence[Effect], best: Point) -> str:
         if e.style is not None and (e.style.low > 0 or e.style.high < 0):
             style = (f"; it moved answers {'away from' if e.style.low > 0 else 'towards'} the references' length "
                      f"(length error {_signed(e.style)})")
+        forgot = ""
+        if e.forgetting is not None:
+            forgot = (f"; it {'cost' if e.forgetting.low > 0 else 'spared' if e.forgetting.high < 0 else 'did not measurably change'}"
+                      f" general-medicine accuracy (forgetting {_signed(e.forgetting)})")
         said.append(f"{e.remedy} {verdict}: seen-fact probe ROUGE-L {_signed(e.gain)} "
-                    f"({e.n_on} trials with it, {e.n_off} without){style}")
+                    f"({e.n_on} trials with it, {e.n_off} without){style}{forgot}")
     if best.gain_interval is not None:
         i = best.gain_interval
         over = ("above the base model" if i.low > 0 else "below the base model" if i.high < 0
@@ -180,9 +188,10 @@ def table(k: Knowledge) -> str | None:
     """Each remedy on minus off, with intervals; then the generated reading."""
     if not k.effects:
         return None
+    forgetting = any(e.forgetting is not None for e in k.effects)
     rows = [[escape(e.remedy), num(e.n_on), num(e.n_off),
-             with_interval(e.gain.estimate, e.gain) if e.gain else "–",
-             with_interval(e.style.estimate, e.style) if e.style else "–",
-             with_interval(e.unseen.estimate, e.unseen) if e.unseen else "–"] for e in k.effects]
-    head = ["remedy", "trials on", "trials off", f"{GAIN}: on − off", f"{STYLE}: on − off", f"{UNSEEN}: on − off"]
+             *(with_interval(iv.estimate, iv) if iv else "–"
+               for iv in (e.gain, e.style, e.unseen, *((e.forgetting,) if forgetting else ())))] for e in k.effects]
+    head = ["remedy", "trials on", "trials off", f"{GAIN}: on − off", f"{STYLE}: on − off", f"{UNSEEN}: on − off",
+            *((f"{FORGETTING}: on − off",) if forgetting else ())]
     return html_table(head, rows) + f"<p>{escape(k.reading)}</p>"

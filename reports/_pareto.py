@@ -5,7 +5,8 @@ Each point carries its 95 % interval as error bars on every axis whose objective
 its own grey marker, outside the front: it has no parameters and is not a result of the
 search. Trials whose paired 95 % interval of the difference to the best trial on the first
 objective includes 0 (:func:`objectives.indistinguishable`) are ringed: on these questions
-they are not shown to be worse than the best.
+they are not shown to be worse than the best. In a study that searches retrieval, the marker's
+shape says how a trial answers: fine-tuning only, retrieval only, or both (:func:`approach`).
 
 Two objectives give a scatter plot; three or more a grid of every pair of objectives (a
 scatter matrix where no trial has intervals, as in studies stored before intervals), because
@@ -23,11 +24,13 @@ from optuna.trial import FrozenTrial, TrialState
 
 from objectives import indistinguishable
 from reports._block import FRONT_COLOR, HEIGHT, OTHER_COLOR, FigureBlock, grid, no_complete, trial_hover
-from reports._rows import ObjectiveInfo, StudyRows, TrialRow, as_number, base_row, is_base_trial, scored
+from reports._rows import ObjectiveInfo, StudyRows, TrialRow, approach, as_number, base_row, is_base_trial, scored
 
 KEY, TITLE = "pareto", "Pareto front"
 BASE_LABEL = "base model (untuned)"
 CLOSE_LABEL = "indistinguishable from the best (95 %)"
+SYMBOLS = {"fine-tuning only": "circle", "retrieval only": "square", "fine-tuning + retrieval": "triangle-up",
+           "neither": "x"}
 
 
 def _dominates(a: Sequence[float], b: Sequence[float], signs: Sequence[float]) -> bool:
@@ -89,13 +92,23 @@ def _errors(rows: Sequence[TrialRow], i: int, metric: str) -> dict[str, Any] | N
 
 
 def _groups(data: StudyRows) -> list[tuple[str, list[TrialRow], dict[str, Any]]]:
-    """(legend label, rows, marker) of each trace: dominated, front, base model, then the ring."""
+    """(legend label, rows, marker) of each trace: dominated, front (each split by approach where
+    the study searched retrieval), base model, then the ring."""
     done = scored(data.trials)
     front = {r.number for r in data.pareto}
     base = base_row(data.trials)
+    kinds = sorted({approach(r) for r in done}, key=list(SYMBOLS).index)
+    split = any("retrieval" in kind for kind in kinds) and len(kinds) > 1
+    points = []
+    for label, on_front, color in (("dominated", False, OTHER_COLOR), ("Pareto front", True, FRONT_COLOR)):
+        rows = [r for r in done if (r.number in front) == on_front]
+        if not split:
+            points.append((label, rows, {"color": color, "size": 9}))
+            continue
+        points += [(f"{label}: {kind}", group, {"color": color, "size": 9, "symbol": SYMBOLS[kind]})
+                   for kind in kinds if (group := [r for r in rows if approach(r) == kind])]
     return [(label, rows, marker) for label, rows, marker in (
-        ("dominated", [r for r in done if r.number not in front], {"color": OTHER_COLOR, "size": 9}),
-        ("Pareto front", [r for r in done if r.number in front], {"color": FRONT_COLOR, "size": 9}),
+        *points,
         (BASE_LABEL, [base] if base else [], {"color": "#444444", "size": 13, "symbol": "diamond"}),
         (CLOSE_LABEL, [r for r in done if r.number in data.close_to_best],
          {"color": "rgba(0,0,0,0)", "size": 17, "symbol": "circle-open", "line": {"color": "#000000", "width": 2}}),

@@ -190,6 +190,20 @@ def scored(rows: Sequence[TrialRow]) -> list[TrialRow]:
     return [r for r in complete(rows) if r.values is not None]
 
 
+def setting(row: TrialRow, section: str, key: str) -> float:
+    """A number of the trial's config (``config[section][key]``), 0 where not recorded."""
+    return float((row.config.get(section) or {}).get(key) or 0)
+
+
+def approach(row: TrialRow) -> str:
+    """How the trial answers: "fine-tuning only", "retrieval only", "fine-tuning + retrieval" or "neither"
+    (fine-tuning is QA tuning or continued pre-training; retrieval puts passages in the prompt)."""
+    tuned = setting(row, "training", "epochs") > 0 or setting(row, "pretraining", "epochs") > 0
+    retrieved = setting(row, "retrieval", "top_k") > 0
+    return {(True, False): "fine-tuning only", (False, True): "retrieval only",
+            (True, True): "fine-tuning + retrieval", (False, False): "neither"}[(tuned, retrieved)]
+
+
 def objectives_first(names: set[str], objectives: Sequence[ObjectiveInfo]) -> tuple[str, ...]:
     """The objectives' metrics first, in study order, then the others by name."""
     first = [o.metric for o in objectives if o.metric in names]

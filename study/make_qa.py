@@ -121,7 +121,7 @@ def select_pairs(replies: Iterable[tuple[Passage, str]], per_passage: int) -> li
 
 def parse_questions(text: str) -> list[str]:
     """The ``Q: ...`` lines of a model's reply (one question per line)."""
-    return [" ".join(m[1].split()) for m in re.finditer(r"^\s*Q\s*\d*\s*[:.]\s*(.+?)\s*$", text, re.M)]
+    return [" ".join(m[1].split()) for m in re.finditer(r"^\s*Q\s*\d*\s*[:.]\s*(.+?)\s*$", text, re.MULTILINE)]
 
 
 def wording_similarity(a: str, b: str) -> float:

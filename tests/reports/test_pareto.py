@@ -85,3 +85,30 @@ def test_three_objectives_with_intervals_give_a_grid_of_pairs_with_error_bars(li
     front = [t for t in fig.data if t.name == "Pareto front"]
     assert front[0].error_x.array is not None and front[0].error_y.array is not None
     assert front[1].error_y.array is None  # train_seconds has no interval
+
+
+def test_a_study_that_searches_retrieval_shows_each_approach_with_its_own_marker(tmp_path) -> None:
+    from study.core import keys
+
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}", directions=["maximize", "minimize"])
+    # (QA epochs, pretraining epochs, top_k) -> (rougeL, length_error): retrieval only is on the front
+    for (epochs, pre, top_k), values in {(3, 0, 0): (0.30, 0.40), (0, 1, 0): (0.20, 0.60), (0, 0, 2): (0.35, 0.50),
+                                         (3, 0, 2): (0.25, 0.45), (0, 0, 0): (0.10, 0.90)}.items():
+        trial = study.ask()
+        trial.set_user_attr(keys.CONFIG, {"training": {"epochs": epochs}, "pretraining": {"epochs": pre},
+                                          "retrieval": {"top_k": top_k}})
+        study.tell(trial, values)
+    traces = {t.name: t for t in pareto_figure(study_data(study)).figure.data}
+    assert {name: list(zip(t.x, t.y)) for name, t in traces.items()} == {
+        "dominated: fine-tuning only": [(0.20, 0.60)],
+        "dominated: fine-tuning + retrieval": [(0.25, 0.45)],
+        "dominated: neither": [(0.10, 0.90)],
+        "Pareto front: fine-tuning only": [(0.30, 0.40)],
+        "Pareto front: retrieval only": [(0.35, 0.50)],
+    }
+    assert traces["Pareto front: retrieval only"].marker.symbol == "square"
+    assert traces["Pareto front: fine-tuning only"].marker.symbol == traces["dominated: fine-tuning only"].marker.symbol
+
+
+def test_a_study_without_retrieval_keeps_one_front_trace(study_2d: optuna.Study) -> None:
+    assert {t.name for t in pareto_figure(study_data(study_2d)).figure.data} >= {"dominated", "Pareto front"}

@@ -8,14 +8,19 @@
     python -m benchmarks.pruning --train-examples 12   # longer epochs: training outweighs fixed costs
     python -m benchmarks.pruning --default-trials      # the default study's own trials (~50 min)
     python -m benchmarks.pruning --objective eval_loss:min  # the objective of the earlier sessions
+    python -m benchmarks.pruning --default-trials --pruning-metric rougeL  # prune as the default space does
 
 Both arms run the project's own study loop (``study.optimize.loop.StudyRunner``, in-memory storage)
 over the default search space with short trials fixed on top of it (a few training pairs,
 1 to 3 epochs, short answers; ``--default-trials``: the space as it is, 32 training pairs
 and all 38 validation questions), one objective (``--objective``, default ``rougeL:max``, the
-default study's first) and pruning metric ``eval_loss``: the same seeded study once with
+default study's first) and pruning metric ``--pruning-metric`` (default ``eval_loss``; with
+``--default-trials`` the space's own, ``rougeL`` on 12 questions × 32 tokens before the last
+check): the same seeded study once with
 ``--pruner median`` and once with ``--pruner none``. The pruned arm checks ``eval_loss`` twice
-an epoch (``study.checks_per_epoch``, ``--checks-per-epoch``). Reports the total trial-seconds
+an epoch (``study.checks_per_epoch``, ``--checks-per-epoch``); a pruning metric other than
+``eval_loss`` keeps the space's ``check_questions`` and ``check_max_new_tokens`` (the short
+trials: all their questions at full length). Reports the total trial-seconds
 of each, the share of compute saved (goal: at least 40 %), and the best objective of each
 (goal: within 2 %). Beside them: whether the pruned study's best lies within the 95 %
 bootstrap interval (over validation questions) of the unpruned study's best, and the paired
@@ -41,6 +46,7 @@ import math
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from benchmarks import _common as common
@@ -68,10 +74,8 @@ def make_space(train: int, val: int, new_tokens: int, max_len: int) -> Any:
 
 
 def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int, checks: int,
-            objective: str) -> dict[str, Any]:
+            objective: str, pruning_metric: str) -> dict[str, Any]:
     """One whole study with the project's loop; returns per-trial seconds, epochs and states."""
-    from dataclasses import replace
-
     import optuna
 
     from objectives import parse_objectives
@@ -80,7 +84,7 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
     from study.optimize.loop import StudyRunner
     from study.optimize.samplers import make_sampler
 
-    settings = replace(space.settings, objectives=(objective,), pruner=pruner, pruning_metric="eval_loss",
+    settings = replace(space.settings, objectives=(objective,), pruner=pruner, pruning_metric=pruning_metric,
                        n_trials=n_trials, sample_answers=0, checks_per_epoch=checks)
     base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
     runner = StudyRunner(
@@ -169,6 +173,13 @@ def run_arms_side_by_side(argv: list[str]) -> tuple[dict[str, Any], dict[str, An
     return results["pruned"], results["unpruned"]
 
 
+def _check_metric(name: str) -> None:
+    from objectives import METRICS
+
+    if name not in METRICS:
+        raise SystemExit(f"{NAME}: --pruning-metric: unknown metric {name!r} (valid: {', '.join(METRICS)})")
+
+
 def _first(dim: Any) -> Any:
     from search_spaces import Choice
 
@@ -188,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--arm", choices=["pruned", "unpruned"], help=argparse.SUPPRESS)
     p.add_argument("--objective", default="rougeL:max",
                    help="the one objective of both arms (default rougeL:max; eval_loss:min has no per-question scores)")
+    p.add_argument("--pruning-metric",
+                   help="metric the pruner watches (default eval_loss; with --default-trials the space's own)")
     p.add_argument("--pruner", default="median", choices=["median", "successive_halving", "hyperband"],
                    help="pruner of the pruned arm (default median)")
     args = p.parse_args(argv)
@@ -203,11 +216,15 @@ def main(argv: list[str] | None = None) -> int:
         train, val = space.fixed["data.max_train_examples"], space.fixed["data.max_val_examples"]
     else:
         space = make_space(train, val, new_tokens, max_len)
+        # the short trials have a few questions: every check answers all of them at full length
+        space = replace(space, settings=replace(space.settings, check_questions=0, check_max_new_tokens=0))
+    pruning_metric = args.pruning_metric or (space.settings.pruning_metric if args.default_trials else "eval_loss")
+    _check_metric(pruning_metric)
 
     if args.arm:  # one arm, in a process of its own started below: its figures as one JSON line
         pruner, checks = (args.pruner, args.checks_per_epoch) if args.arm == "pruned" else ("none", 1)
-        print(json.dumps(run_arm(space, pruner, args.sampler, n_trials, args.seed, checks, args.objective)),
-              flush=True)
+        print(json.dumps(run_arm(space, pruner, args.sampler, n_trials, args.seed, checks, args.objective,
+                                 pruning_metric)), flush=True)
         return 0
 
     load_before = common.load_avg()
@@ -233,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         "train_examples": train,
         "val_questions": val,
         "objective": args.objective,
+        "pruning_metric": pruning_metric,
+        "check_questions": space.settings.check_questions if pruning_metric != "eval_loss" else None,
+        "check_max_new_tokens": space.settings.check_max_new_tokens if pruning_metric != "eval_loss" else None,
         "checks_per_epoch": args.checks_per_epoch,
         "arms": "side by side, one process and one torch thread each",
         "pruned_trial_seconds": pruned["trial_seconds"],

@@ -35,3 +35,12 @@ def test_different_question_counts_give_no_paired_difference_and_missing_scores_
     out = best_comparison([0.4, 0.5, 0.6], [0.4, 0.5, 0.6, 0.5])
     assert out["best_within_unpruned_ci95"] is True and out["difference_ci95"] is None
     assert best_comparison(None, [0.5, 0.6])["best_within_unpruned_ci95"] is None
+
+
+def test_an_unknown_pruning_metric_stops_before_any_trial():
+    import pytest
+
+    from benchmarks.pruning import main
+
+    with pytest.raises(SystemExit, match="--pruning-metric: unknown metric 'rouge'"):
+        main(["--quick", "--pruning-metric", "rouge"])

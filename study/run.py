@@ -15,6 +15,7 @@ trials of each worker, ``--total-trials`` those of the whole study). Watch it wi
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -288,6 +289,10 @@ def _run_worker(runner: Any, args: argparse.Namespace, storage_url: str) -> int:
 
     started = time.perf_counter()
     is_worker = args.worker_id is not None
+    if is_worker:
+        # The parent passes Ctrl-C on as SIGINT. A background job's shell (nohup, `&` in a script, some CI
+        # runners) starts it with SIGINT ignored, and the worker would inherit that and never stop.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         runner.run(runner.settings.n_trials, total_trials=args.total_trials,
                    max_consecutive_failures=args.max_consecutive_failures)

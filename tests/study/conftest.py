@@ -9,12 +9,13 @@ when the server cannot be reached, the PostgreSQL-only tests are skipped with th
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -93,16 +94,29 @@ def fake_model_dir(tmp_path: Path) -> Path:
 def stub_command(tmp_path: Path, fake_model_dir: Path, qa_file: Path):
     """Start ``python -m stub_worker`` (study.run with stub trials) with the given flags and STUB_TRIAL mode."""
 
-    def start(*flags: str, trial: str = "ok", log: Path | None = None) -> subprocess.Popen:
+    def start(*flags: str, trial: str = "ok", log: Path | None = None,
+              signals: Callable[[], None] | None = None) -> subprocess.Popen:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(STUB_DIR), os.environ.get("PYTHONPATH", "")]),
                "STUB_TRIAL": trial}
         if log is not None:
             env["STUB_LOG"] = str(log)
         argv = [sys.executable, "-m", "stub_worker", "--space", "smoke", "--model", str(fake_model_dir),
                 "--data", str(qa_file), "--no-progress", *flags]
-        return subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=signals or as_in_a_terminal)
 
     return start
+
+
+def as_in_a_terminal() -> None:
+    """SIGINT as a command typed at a terminal has it: the tests may run as a background job
+    (CI, ``nohup``), whose children inherit SIGINT ignored, and Ctrl-C would then be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def as_a_background_job() -> None:
+    """SIGINT ignored, as a shell starts a background job (``command &`` in a script)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @pytest.fixture()

@@ -5,7 +5,7 @@
 Everything but the fine-tune is the real command (flags, storage, heartbeats, --workers,
 which start ``python -m stub_worker`` again). The environment says what a trial does:
 ``STUB_TRIAL`` is ``ok`` (default: returns at once), ``sleep:SECONDS``, ``random:LOW:HIGH``
-(sleeps a random number of seconds in that range), ``hang`` (until interrupted or killed),
+(sleeps a random number of seconds in that range), ``hang`` (until interrupted or killed, at most 600 s),
 ``fail`` (raises) or ``oom`` (raises ``torch.OutOfMemoryError``, as CUDA does); with
 ``STUB_LOG=path`` each finished trial appends ``pid learning_rate`` to that file, so that a
 test can count how often each configuration ran. ``STUB_ANSWERS=N`` returns N answers, which
@@ -28,6 +28,8 @@ import study.optimize.loop
 import study.optimize.workers
 import study.run
 
+HANG_SECONDS = 600
+
 
 def stub_trial(cfg: Any, monitor: Any) -> SimpleNamespace:
     mode = os.environ.get("STUB_TRIAL", "ok")
@@ -40,9 +42,11 @@ def stub_trial(cfg: Any, monitor: Any) -> SimpleNamespace:
         import torch
 
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB (stub)")
-    elif mode == "hang":
-        while True:
+    elif mode == "hang":  # until interrupted; a worker its test lost (a failed test) ends after HANG_SECONDS
+        deadline = time.monotonic() + HANG_SECONDS
+        while time.monotonic() < deadline:
             time.sleep(0.05)
+        raise RuntimeError(f"stub trial hung for {HANG_SECONDS} s and nobody stopped it")
     elif mode == "fail":
         raise RuntimeError("stub trial failed")
     lr = cfg.training.learning_rate

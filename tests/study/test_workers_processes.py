@@ -65,9 +65,6 @@ def test_a_worker_killed_mid_trial_has_its_trial_failed_and_rerun_by_the_next(rd
     assert [t.state.name for t in trials(rdb_url, "s.pruning")] == ["FAIL", "COMPLETE", "COMPLETE"]
 
 
-@pytest.mark.xfail(reason="open bug: in the full suite on PostgreSQL the workers do not stop within 180 s after "
-                          "Ctrl-C since the reconnecting storage landed (passes alone); see the note on issue 16",
-                   strict=False)
 def test_ctrl_c_reaches_every_worker_through_their_parent(shared_url, stub_command, wait_for):
     proc = stub_command("--storage", shared_url, "--study-name", "s", "--workers", "2", "--trials", "3", trial="hang")
     wait_for(running(shared_url, 2))
@@ -79,6 +76,24 @@ def test_ctrl_c_reaches_every_worker_through_their_parent(shared_url, stub_comma
     assert {t.user_attrs["fail_reason"] for t in trials(shared_url)} == {"interrupted (Ctrl-C)"}
     assert [t.state for t in trials(shared_url, "s.pruning")] == [TrialState.FAIL] * 2
     assert "FAIL      interrupted (Ctrl-C)" in out and "[0] trial" in out and "[1] trial" in out
+
+
+def test_a_worker_started_with_sigint_ignored_still_stops_on_the_sigint_its_parent_sends(rdb_url, stub_command,
+                                                                                        wait_for):
+    # A background job's shell starts it with SIGINT ignored (CI runners, nohup, `&` in a script), and its
+    # workers inherit that: the parent's Ctrl-C was lost, and the study never stopped.
+    from conftest import as_a_background_job
+
+    proc = stub_command("--storage", rdb_url, "--study-name", "s", "--trials", "3", "--workers", "1",
+                        "--worker-id", "0", trial="hang", signals=as_a_background_job)
+    wait_for(running(rdb_url, 1))
+    proc.send_signal(signal.SIGINT)
+    try:
+        code, out, err = finish(proc, timeout=60)
+    finally:
+        proc.kill()
+    assert code == 130, err
+    assert [t.user_attrs.get("fail_reason") for t in trials(rdb_url)] == ["interrupted (Ctrl-C)"]
 
 
 def test_two_real_workers_share_a_study(shared_url, tiny_model_dir, qa_file, tmp_path):

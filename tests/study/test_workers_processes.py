@@ -89,7 +89,7 @@ def test_a_worker_started_with_sigint_ignored_still_stops_on_the_sigint_its_pare
     wait_for(running(rdb_url, 1))
     proc.send_signal(signal.SIGINT)
     try:
-        code, out, err = finish(proc, timeout=60)
+        code, _, err = finish(proc, timeout=60)
     finally:
         proc.kill()
     assert code == 130, err

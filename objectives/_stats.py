@@ -216,6 +216,25 @@ def paired_difference(
     return _bootstrap_mean(a_arr - b_arr, confidence, int(n_resamples), seed)
 
 
+def paired_t_difference(a: Scores, b: Scores, confidence: float = CONFIDENCE) -> Interval:
+    """Student-t interval of ``mean(a - b)`` over a few pairs (e.g. grid cells differing in one setting).
+
+    With a handful of pairs a percentile bootstrap is too narrow (it covers about 90 % where it
+    says 95 % at 8 pairs, and uses the sample's spread as if it were known); the t interval
+    widens by the t quantile for ``n - 1`` degrees of freedom. One pair gives a zero-width interval.
+    """
+    from scipy.stats import t
+
+    _check_settings(confidence, N_RESAMPLES)
+    x, y = _pair(a, b)
+    d = x - y
+    n, estimate = d.size, float(d.mean())
+    if n == 1:
+        return Interval(estimate, estimate, estimate, 1, confidence)
+    half = float(t.ppf(0.5 + confidence / 2.0, n - 1) * d.std(ddof=1) / np.sqrt(n))
+    return Interval(estimate, estimate - half, estimate + half, n, confidence)
+
+
 def difference_of_means(
     a: Scores,
     b: Scores,

@@ -7,8 +7,10 @@ forgetting is the drop in general-medicine quiz accuracy (``forgetting``, where 
 scored the quiz).
 For each remedy (QA tuning, paraphrase augmentation, continued pre-training, retrieval) the
 complete trials with it on are compared with those with it off: the difference of the
-groups' mean gains with a bootstrap interval over trials. In a full grid (the ``knowledge``
-space) each difference averages over the other remedies' settings. A paragraph in plain
+groups' mean gains with a bootstrap interval over trials, or, where trials differ only in
+that remedy (a full grid, the ``knowledge`` space), the mean of those pairs' differences:
+the main effect of a factorial design. Paraphrase augmentation, which only adds training
+questions, is compared among the trials with QA tuning. A paragraph in plain
 words is generated from those numbers; each claim carries its interval.
 """
 
@@ -19,7 +21,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import plotly.graph_objects as go
 
-from objectives import Interval, difference_of_means
+from objectives import Interval, difference_of_means, paired_t_difference
 from reports._block import GROUP_COLORS, OTHER_COLOR, FigureBlock, grid
 from reports._cells import num, with_interval
 from reports._cells import table as html_table
@@ -35,12 +37,23 @@ def _setting(section: str, key: str) -> Callable[[TrialRow], float]:
     return lambda row: setting(row, section, key)
 
 
-#: The remedies compared, each with the config value that says whether a trial used it (> 0: on).
-REMEDIES: tuple[tuple[str, Callable[[TrialRow], float]], ...] = (
-    ("QA tuning", _setting("training", "epochs")),
-    ("paraphrase augmentation", _setting("data", "augment")),
-    ("continued pre-training", _setting("pretraining", "epochs")),
-    ("retrieval", _setting("retrieval", "top_k")),
+class Remedy(NamedTuple):
+    """A remedy compared on and off: ``value`` > 0 where a trial used it, among the trials ``among`` keeps."""
+
+    name: str
+    value: Callable[[TrialRow], float]
+    among: Callable[[TrialRow], bool] = lambda row: True
+    among_label: str = ""
+
+
+_qa_epochs = _setting("training", "epochs")
+#: The remedies compared. Paraphrase augmentation adds training questions, so it can act only where
+#: QA tuning runs: it is compared among those trials (elsewhere on and off are the same model).
+REMEDIES: tuple[Remedy, ...] = (
+    Remedy("QA tuning", _qa_epochs),
+    Remedy("paraphrase augmentation", _setting("data", "augment"), lambda row: _qa_epochs(row) > 0, "with QA tuning"),
+    Remedy("continued pre-training", _setting("pretraining", "epochs")),
+    Remedy("retrieval", _setting("retrieval", "top_k")),
 )
 
 
@@ -59,13 +72,14 @@ class Point(NamedTuple):
 class Effect(NamedTuple):
     """One remedy on vs off: trials in each group and the difference of their means per measure."""
 
-    remedy: str
+    remedy: str  # with the trials it is compared among, e.g. "paraphrase augmentation (with QA tuning)"
     n_on: int
     n_off: int
     gain: Interval | None  # knowledge_gain, on minus off
     style: Interval | None  # length_error, on minus off (negative: answers closer to the references' length)
     unseen: Interval | None  # probe_unseen_rougeL, on minus off
     forgetting: Interval | None  # general-quiz accuracy lost, on minus off (positive: it forgot more)
+    pairs: int = 0  # pairs of trials differing only in this remedy that the intervals are paired over; 0: groups
 
 
 class Knowledge(NamedTuple):
@@ -77,7 +91,7 @@ class Knowledge(NamedTuple):
 
 
 def _label(row: TrialRow) -> str:
-    used = [name for name, value in REMEDIES if value(row) > 0]
+    used = [remedy.name for remedy in REMEDIES if remedy.value(row) > 0]
     return " + ".join(used) if used else "none (the untuned base model, again)"
 
 
@@ -86,10 +100,29 @@ def _point(row: TrialRow, label: str | None = None) -> Point:
                  row.metrics.get(STYLE), row.metrics.get(UNSEEN), row.metrics.get(FORGETTING))
 
 
-def _difference(on: Sequence[Point], off: Sequence[Point], field: str) -> Interval | None:
-    a = [getattr(p, field) for p in on if getattr(p, field) is not None]
-    b = [getattr(p, field) for p in off if getattr(p, field) is not None]
-    return difference_of_means(a, b) if a and b else None
+PAIRED_AT_LEAST = 3  # pairs of trials that differ only in the remedy needed for a paired comparison
+
+
+def _difference(remedy: Remedy, among: Sequence[tuple[Point, TrialRow]], field: str) -> tuple[Interval | None, int]:
+    """The remedy's effect on ``field`` (on minus off), and the number of pairs it is paired over (0: unpaired).
+
+    Where trials differ only in this remedy (the cells of a grid), the effect is the mean of
+    those pairs' differences with a t interval (a few pairs: a bootstrap would be too narrow):
+    the other remedies' effects cancel, as in a factorial design's main effect. Otherwise it is the difference of the two groups'
+    means, whose interval also carries the other remedies' spread.
+    """
+    cells: dict[tuple[float, ...], dict[bool, list[float]]] = {}
+    for point, row in among:
+        value = getattr(point, field)
+        if value is not None:
+            key = tuple(other.value(row) for other in REMEDIES if other is not remedy)
+            cells.setdefault(key, {}).setdefault(remedy.value(row) > 0, []).append(value)
+    pairs = [(sum(c[True]) / len(c[True]), sum(c[False]) / len(c[False])) for c in cells.values() if len(c) == 2]
+    if len(pairs) >= PAIRED_AT_LEAST:
+        return paired_t_difference([a for a, _ in pairs], [b for _, b in pairs]), len(pairs)
+    on = [v for c in cells.values() for v in c.get(True, ())]
+    off = [v for c in cells.values() for v in c.get(False, ())]
+    return (difference_of_means(on, off) if on and off else None), 0
 
 
 def knowledge(rows: Sequence[TrialRow]) -> Knowledge:
@@ -101,11 +134,12 @@ def knowledge(rows: Sequence[TrialRow]) -> Knowledge:
     base = base_row(rows)
     shown = ([_point(base, "base model")] if base is not None and base.metrics.get(GAIN) is not None else []) + points
     effects = []
-    for remedy, value in REMEDIES:
-        on = [p for p, r in zip(points, trials) if value(r) > 0]
-        off = [p for p, r in zip(points, trials) if value(r) <= 0]
-        effects.append(Effect(remedy, len(on), len(off), *(_difference(on, off, field)
-                                                           for field in ("gain", "style", "unseen", "forgetting"))))
+    for remedy in REMEDIES:
+        among = [(p, r) for p, r in zip(points, trials) if remedy.among(r)]
+        n_on = sum(remedy.value(r) > 0 for _, r in among)
+        (gain, pairs), *others = [_difference(remedy, among, f) for f in ("gain", "style", "unseen", "forgetting")]
+        name = f"{remedy.name} ({remedy.among_label})" if remedy.among_label else remedy.name
+        effects.append(Effect(name, n_on, len(among) - n_on, gain, *(iv for iv, _ in others), pairs=pairs))
     best = max(points, key=lambda p: p.gain)
     return Knowledge(tuple(shown), tuple(effects), best, reading(effects, best), None)
 
@@ -135,8 +169,9 @@ def reading(effects: Sequence[Effect], best: Point) -> str:
         if e.forgetting is not None:
             forgot = (f"; it {'cost' if e.forgetting.low > 0 else 'spared' if e.forgetting.high < 0 else 'did not measurably change'}"
                       f" general-medicine accuracy (forgetting {_signed(e.forgetting)})")
-        said.append(f"{e.remedy} {verdict}: seen-fact probe ROUGE-L {_signed(e.gain)} "
-                    f"({e.n_on} trials with it, {e.n_off} without){style}{forgot}")
+        over = (f"{e.pairs} pairs of trials that differ only in it" if e.pairs
+                else f"{e.n_on} trials with it, {e.n_off} without")
+        said.append(f"{e.remedy} {verdict}: seen-fact probe ROUGE-L {_signed(e.gain)} ({over}){style}{forgot}")
     if best.gain_interval is not None:
         i = best.gain_interval
         over = ("above the base model" if i.low > 0 else "below the base model" if i.high < 0
@@ -145,8 +180,9 @@ def reading(effects: Sequence[Effect], best: Point) -> str:
                f"[{i.low:+.3f}, {i.high:+.3f}] ROUGE-L on the seen-fact probes: {over}.")
     else:
         top = f"The best knowledge gain, trial {best.number} ({best.label}), is {best.gain:+.3f} (no interval stored)."
-    return ("; ".join(said) + ". " + top + " Differences between remedies are over trials (95 % bootstrap), "
-            "the best trial's interval over probes; with few trials a group's spread is uncertain itself.")
+    return ("; ".join(said) + ". " + top + " A remedy's effect has a 95 % t interval over pairs of trials "
+            "(a bootstrap over trials where there are no pairs), the best trial's a bootstrap over probes; one trial per cell means one "
+            "training seed: seed-to-seed spread is in the pairs' spread, not measured apart.")
 
 
 def info(data: StudyRows) -> Knowledge:

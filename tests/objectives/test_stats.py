@@ -305,3 +305,21 @@ def test_difference_of_means_covers_a_known_difference_and_detects_a_planted_one
     assert 0.85 <= covered / 200 <= 0.99  # percentile bootstrap with 8 a group runs a little narrow
     planted = difference_of_means(rng.normal(0.5, 0.05, 10), rng.normal(0.2, 0.05, 10))
     assert planted.low > 0.2 and planted.n == 10
+
+
+def test_paired_t_difference_covers_a_known_effect_over_few_pairs_where_the_bootstrap_does_not():
+    # 8 pairs (the cells of a 2x2x2x2 grid that differ in one setting), true effect 0.1
+    from objectives._stats import paired_t_difference
+
+    t_hits = boot_hits = 0
+    sims = 2000
+    for i in range(sims):
+        rng = np.random.default_rng(5000 + i)
+        off = rng.normal(0.3, 0.05, 8)
+        on = off + 0.1 + rng.normal(0, 0.03, 8)
+        t_hits += paired_t_difference(on, off).contains(0.1)
+        boot_hits += paired_difference(on, off, n_resamples=400, seed=i).contains(0.1)
+    assert 0.935 <= t_hits / sims <= 0.965  # what it says: 95 %
+    assert boot_hits / sims < 0.93  # the percentile bootstrap is too narrow at n = 8
+    one = paired_t_difference([0.5], [0.2])
+    assert (one.estimate, one.low, one.high, one.n) == pytest.approx((0.3, 0.3, 0.3, 1))

@@ -91,7 +91,7 @@ class Knowledge(NamedTuple):
 
 
 def _label(row: TrialRow) -> str:
-    used = [remedy.name for remedy in REMEDIES if remedy.value(row) > 0]
+    used = [remedy.name for remedy in REMEDIES if remedy.value(row) > 0 and remedy.among(row)]
     return " + ".join(used) if used else "none (the untuned base model, again)"
 
 
@@ -101,6 +101,7 @@ def _point(row: TrialRow, label: str | None = None) -> Point:
 
 
 PAIRED_AT_LEAST = 3  # pairs of trials that differ only in the remedy needed for a paired comparison
+GROUP_AT_LEAST = 2  # trials in each group for an unpaired one: a group of one has no spread to show
 
 
 def _difference(remedy: Remedy, among: Sequence[tuple[Point, TrialRow]], field: str) -> tuple[Interval | None, int]:
@@ -122,7 +123,7 @@ def _difference(remedy: Remedy, among: Sequence[tuple[Point, TrialRow]], field: 
         return paired_t_difference([a for a, _ in pairs], [b for _, b in pairs]), len(pairs)
     on = [v for c in cells.values() for v in c.get(True, ())]
     off = [v for c in cells.values() for v in c.get(False, ())]
-    return (difference_of_means(on, off) if on and off else None), 0
+    return (difference_of_means(on, off) if min(len(on), len(off)) >= GROUP_AT_LEAST else None), 0
 
 
 def knowledge(rows: Sequence[TrialRow]) -> Knowledge:
@@ -153,7 +154,7 @@ def reading(effects: Sequence[Effect], best: Point) -> str:
     said = []
     for e in effects:
         if e.gain is None:
-            said.append(f"{e.remedy}: not compared (every trial {'used' if e.n_off == 0 else 'lacked'} it)")
+            said.append(f"{e.remedy}: not compared ({e.n_on} trials with it, {e.n_off} without: too few to tell)")
             continue
         if e.gain.low > 0:
             verdict = "raised knowledge of the trained facts"

@@ -82,3 +82,15 @@ def test_without_trials_that_differ_in_one_remedy_only_the_groups_are_compared()
     assert retrieval.pairs == 0 and (retrieval.n_on, retrieval.n_off) == (2, 2)
     assert retrieval.gain.estimate == pytest.approx(0.20)  # (0.30 + 0.20) / 2 - (0.00 + 0.10) / 2
     assert "(2 trials with it, 2 without)" in knowledge(rows).reading
+
+
+def test_a_group_of_one_is_not_compared_and_augmentation_without_qa_tuning_is_not_a_remedy_used():
+    rows = [row(1, {"training": {"epochs": 3}, "data": {"augment": 2}}, 0.30, 0.5),
+            row(2, {"training": {"epochs": 3}, "data": {"augment": 2}, "retrieval": {"top_k": 2}}, 0.20, 0.5),
+            row(3, {"training": {"epochs": 3}, "retrieval": {"top_k": 2}, "pretraining": {"epochs": 1}}, 0.10, 0.5),
+            row(4, {"data": {"augment": 2}}, 0.0, 0.9)]  # augmentation without QA tuning: the base model again
+    k = knowledge(rows)
+    augmentation = next(e for e in k.effects if e.remedy.startswith("paraphrase augmentation"))
+    assert (augmentation.n_on, augmentation.n_off, augmentation.gain) == (2, 1, None)
+    assert "paraphrase augmentation (with QA tuning): not compared (2 trials with it, 1 without: too few" in k.reading
+    assert [p.label for p in k.points][-1] == "none (the untuned base model, again)"

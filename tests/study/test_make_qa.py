@@ -39,16 +39,15 @@ def test_bundled_corpus_splits_into_passages():
     assert sum(sizes) == corpus_words  # no text lost
 
 
-class _Endpoint(BaseHTTPRequestHandler):
-    requests: list[dict] = []
+class _ChatServer(BaseHTTPRequestHandler):
+    """An OpenAI-compatible /chat/completions endpoint on loopback; ``reply`` writes the answer to a prompt."""
+
+    def reply(self, prompt: str) -> str:
+        raise NotImplementedError
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        _Endpoint.requests.append(body)
-        passage = body["messages"][0]["content"].split("Passage:\n", 1)[1]
-        first = passage.split()[0]
-        reply = {"choices": [{"message": {"content": f"Q: What does the passage starting with {first} cover?\nA: It covers {first}."}}]}
-        data = json.dumps(reply).encode()
+        data = json.dumps({"choices": [{"message": {"content": self.reply(body["messages"][0]["content"])}}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -57,6 +56,12 @@ class _Endpoint(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         pass
+
+
+class _Endpoint(_ChatServer):
+    def reply(self, prompt: str) -> str:
+        first = prompt.split("Passage:\n", 1)[1].split()[0]
+        return f"Q: What does the passage starting with {first} cover?\nA: It covers {first}."
 
 
 def test_endpoint_run_writes_jsonl_that_study_run_reads_and_warns(tmp_path, capsys):
@@ -92,12 +97,10 @@ def test_local_model_run_produces_a_valid_file(tmp_path, tiny_model_dir):
     assert out.is_file()  # a random tiny model rarely writes valid pairs: the file may be empty but exists
 
 
-class _Paraphraser(BaseHTTPRequestHandler):
+class _Paraphraser(_ChatServer):
     """Rewords a question as a careless model might: a copy, a synonym swap, the answer, then two real rewordings."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["messages"][0]["content"]
+    def reply(self, prompt: str) -> str:
         question = prompt.split("Question: ", 1)[1].split("\nAnswer: ", 1)[0]
         answer = prompt.split("\nAnswer: ", 1)[1]
         topic = question.rstrip("?").split()[-1]
@@ -109,15 +112,7 @@ class _Paraphraser(BaseHTTPRequestHandler):
             f"Q: When someone mentions {topic}, what do they mean",
             f"Q: Explain {topic} to a new nurse",
         ]
-        data = json.dumps({"choices": [{"message": {"content": "\n".join(lines)}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args) -> None:
-        pass
+        return "\n".join(lines)
 
 
 def test_paraphrase_drafts_a_probe_file_that_studies_read(tmp_path, capsys):

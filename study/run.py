@@ -293,6 +293,8 @@ def _run_worker(runner: Any, args: argparse.Namespace, storage_url: str) -> int:
         # The parent passes Ctrl-C on as SIGINT. A background job's shell (nohup, `&` in a script, some CI
         # runners) starts it with SIGINT ignored, and the worker would inherit that and never stop.
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # SIGTERM (kill, systemd, docker stop) ends the running trial as Ctrl-C does: marked FAIL, resumable.
+    previous = signal.signal(signal.SIGTERM, _as_ctrl_c)
     try:
         runner.run(runner.settings.n_trials, total_trials=args.total_trials,
                    max_consecutive_failures=args.max_consecutive_failures)
@@ -305,6 +307,8 @@ def _run_worker(runner: Any, args: argparse.Namespace, storage_url: str) -> int:
             print(runner.summary(time.perf_counter() - started, storage_url))
         print(f"{runner.worker}stopped: {exc}", file=sys.stderr)
         return EXIT_FAILURES
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if is_worker:
         done = ", ".join(f"{n} {state.lower()}" for state, n in runner.ran.items()) or "no trials"
         print(f"{runner.worker}worker done: {done}", flush=True)
@@ -312,6 +316,10 @@ def _run_worker(runner: Any, args: argparse.Namespace, storage_url: str) -> int:
         print(runner.summary(time.perf_counter() - started, storage_url))
         _confirm(runner, args)
     return 0
+
+
+def _as_ctrl_c(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _confirm(runner: Any, args: argparse.Namespace) -> None:

@@ -96,6 +96,21 @@ def test_a_worker_started_with_sigint_ignored_still_stops_on_the_sigint_its_pare
     assert [t.user_attrs.get("fail_reason") for t in trials(rdb_url)] == ["interrupted (Ctrl-C)"]
 
 
+def test_sigterm_ends_a_lone_worker_like_ctrl_c_and_the_study_resumes(rdb_url, stub_command, wait_for):
+    # kill, systemd and docker stop send SIGTERM; a study in the background ignores SIGINT
+    flags = ["--storage", rdb_url, "--study-name", "s", "--trials", "2"]
+    proc = stub_command(*flags, trial="hang")
+    wait_for(running(rdb_url, 1))
+    proc.send_signal(signal.SIGTERM)
+    code, _, err = finish(proc, timeout=60)
+    assert code == 130, err
+    assert "Resume with the same command" in err and "Traceback" not in err
+    assert [t.user_attrs.get("fail_reason") for t in trials(rdb_url)] == ["interrupted (Ctrl-C)"]
+    code, _, err = finish(stub_command(*flags))
+    assert code == 0, err
+    assert [t.state.name for t in trials(rdb_url)] == ["FAIL", "COMPLETE", "COMPLETE"]
+
+
 def test_two_real_workers_share_a_study(shared_url, tiny_model_dir, qa_file, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "study.run", "--space", "smoke", "--model", str(tiny_model_dir), "--data", str(qa_file),

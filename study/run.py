@@ -53,7 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="worker processes on this machine, one GPU each on CUDA (default: 1; not with SQLite)")
     p.add_argument("--max-consecutive-failures", type=int, default=MAX_CONSECUTIVE_FAILURES, metavar="K",
                    help=f"stop a worker after K failed trials in a row (default: {MAX_CONSECUTIVE_FAILURES})")
-    p.add_argument("--heartbeat", type=int, default=HEARTBEAT_SECONDS, metavar="SECONDS",
+    p.add_argument("--heartbeat", type=int, metavar="SECONDS",
                    help=f"seconds between heartbeats of a running trial; a trial silent for twice as long "
                         f"is failed and its configuration re-run (default: {HEARTBEAT_SECONDS}; SQL storages)")
     p.add_argument("--worker-id", type=int, help=argparse.SUPPRESS)  # set by --workers for each worker
@@ -237,7 +237,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     from study.optimize.loop import StudyRunner
     from study.optimize.pruning import make_pruner
     from study.optimize.samplers import make_sampler, sampler_seed
-    from study.optimize.storage import check_shareable, default_storage_url, open_storage
+    from study.optimize.storage import check_heartbeat, check_shareable, default_storage_url, open_storage
 
     # Everything the user gave is checked before the storage is touched: a typo never
     # leaves a half-made study behind.
@@ -260,11 +260,12 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     study_name = args.study_name or space.name
     storage_url = args.storage or default_storage_url(study_name)
     check_shareable(storage_url, args.workers)
+    check_heartbeat(storage_url, args.heartbeat)
     artifact_dir = Path(args.artifact_dir) if args.artifact_dir else default_artifact_dir(storage_url, study_name)
     if args.save_adapters and artifact_dir is None:
         raise StudyError("--save-adapters needs an artifact store: pass --artifact-dir (the storage is not a SQLite file)")
 
-    storage = open_storage(storage_url, heartbeat_seconds=args.heartbeat)
+    storage = open_storage(storage_url, heartbeat_seconds=args.heartbeat or HEARTBEAT_SECONDS)
     runner = StudyRunner(
         space=space,
         settings=settings,

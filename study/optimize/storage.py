@@ -66,6 +66,16 @@ def check_shareable(url: str, workers: int) -> None:
         )
 
 
+def check_heartbeat(url: str, heartbeat_seconds: int | None) -> None:
+    """Refuse ``--heartbeat`` where it would do nothing: Optuna's journal storage keeps no heartbeats."""
+    if heartbeat_seconds is not None and scheme(url) == "journal":
+        raise StudyError(
+            f"--heartbeat {heartbeat_seconds} with --storage {url}: Optuna's journal storage keeps no heartbeats, "
+            "so a trial whose worker died is not failed or retried there; use --storage postgresql://user@host/db "
+            "for crash recovery, or leave out --heartbeat"
+        )
+
+
 def open_storage(url: str, heartbeat_seconds: int | None = HEARTBEAT_SECONDS) -> optuna.storages.BaseStorage:
     """An Optuna storage for ``url``; a bad or unreachable URL stops with one line.
 

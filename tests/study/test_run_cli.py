@@ -120,6 +120,14 @@ def test_bad_worker_flags_stop_with_one_line_and_no_study(capsys, storage, extra
     assert studies_in(storage) == []
 
 
+def test_heartbeat_on_a_journal_storage_is_refused_not_ignored(capsys, tmp_path):
+    journal = tmp_path / "study.log"
+    code, err = run_cli(["--space", "smoke", "--storage", f"journal:///{journal}", "--heartbeat", "30"], capsys)
+    assert code == 2
+    assert len(err) == 1 and "journal storage keeps no heartbeats" in err[0], err
+    assert not journal.exists() or studies_in(f"journal:///{journal}") == []
+
+
 def test_unreachable_postgres_stops_with_one_line_without_the_password(capsys):
     code, err = run_cli(["--space", "smoke", "--storage", "postgresql://lora:secret@127.0.0.1:1/studies"], capsys)
     assert code == 2 and len(err) == 1

@@ -200,13 +200,15 @@ def comparison_lines(comparison: dict[str, dict[str, Any]]) -> list[str]:
     """The test comparison as a table, then one plain sentence per metric."""
     if not comparison:
         return ["test: no objective is scored per question, so there is no paired comparison with the base model"]
-    lines = [f"{'test split':<14}{'base':>9}{'tuned':>9}{'gain':>9}  {'95 % interval':<20}{'p':>7}  base (default decoding)"]
+    # Fixed decimals, so that the columns line up and a gain reads against its interval digit by digit.
+    lines = [f"{'test split':<14} {'base':>9} {'tuned':>9} {'gain':>9}  {'95 % interval':<20} {'p':>6}  "
+             "base (default decoding)"]
     for metric, c in comparison.items():
         lo, hi = c["gain_ci95"]
         p = "-" if c["p_value"] is None else f"{c['p_value']:.3f}"
-        default = "-" if c["base_default_decoding"] is None else f"{c['base_default_decoding']:.4g}"
-        lines.append(f"{metric:<14}{c['base']:>9.4g}{c['tuned']:>9.4g}{c['gain']:>+9.4g}  "
-                     f"[{lo:+.4g}, {hi:+.4g}]".ljust(51) + f"{p:>7}  {default}")
+        default = "-" if c["base_default_decoding"] is None else f"{c['base_default_decoding']:.4f}"
+        interval = f"[{lo:+.4f}, {hi:+.4f}]"
+        lines.append(f"{metric:<14} {c['base']:>9.4f} {c['tuned']:>9.4f} {c['gain']:>+9.4f}  {interval:<20} {p:>6}  {default}")
     for metric, c in comparison.items():
         lo, hi = c["gain_ci95"]
         better = lo > 0 if _maximised(metric) else hi < 0

@@ -89,3 +89,18 @@ def test_a_confirmed_loss_is_called_worse_not_merely_not_better(rdb_url, qa_file
     lines = confirm(study, storage, top=1, seeds=2, say=lambda line: None, run_fn=SeededRuns(gain=-0.2))
     assert any("worse than the untuned base model" in line for line in lines)
     assert "worse than not fine-tuning" in confirmation_warning(study, "rougeL")
+
+
+def test_the_export_table_keeps_its_columns_apart():
+    from study.export import comparison_lines
+
+    comparison = {
+        "rougeL": {"base": 0.1292, "tuned": 0.1415, "gain": 0.01234, "gain_ci95": [-0.004338, 0.02966],
+                   "p_value": 0.166, "questions": 38, "base_default_decoding": 0.1108},
+        "bertscore_f1": {"base": 0.4264, "tuned": 0.4318, "gain": 0.005456, "gain_ci95": [-0.01564, 0.02508],
+                         "p_value": 0.361, "questions": 38, "base_default_decoding": 0.419},
+    }
+    header, *rows = comparison_lines(comparison)[:3]
+    assert rows[1].split() == ["bertscore_f1", "0.4264", "0.4318", "+0.0055", "[-0.0156,", "+0.0251]", "0.361", "0.4190"]
+    assert {len(r) for r in rows} == {len(rows[0])}  # the columns line up
+    assert rows[0].index("+0.0123") + len("+0.0123") == header.index("gain") + len("gain")

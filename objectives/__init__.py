@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from objectives._bertscore import BertScorer, default_encoder_path
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
-from objectives._objectives import KNOWLEDGE_METRICS, METRICS, Objective, objective_for, parse_objectives
+from objectives._objectives import (
+    KNOWLEDGE_METRICS,
+    METRICS,
+    OFF_VALIDATION_METRICS,
+    Objective,
+    objective_for,
+    parse_objectives,
+)
 from objectives._stats import (
     CONFIDENCE,
     Interval,
@@ -21,6 +28,7 @@ from objectives._stats import (
     paired_statistic_difference,
     spearman,
     statistic_interval,
+    trials_and_questions_difference,
     wilcoxon_p,
 )
 from objectives._text import (
@@ -47,10 +55,12 @@ __all__ = [
     "STATS_SUFFIX",
     "CONFIDENCE",
     "KNOWLEDGE_METRICS",
+    "OFF_VALIDATION_METRICS",
     "METRICS",
     "BertScorer",
     "Interval",
     "difference_of_means",
+    "trials_and_questions_difference",
     "Objective",
     "answer_words",
     "answer_words_per_item",

@@ -40,6 +40,10 @@ METRICS: dict[str, str] = {
 #: Metrics that need knowledge probes (a probe file, evaluation.probes).
 KNOWLEDGE_METRICS = frozenset(m for m in METRICS if m.startswith("probe_") or m.startswith("knowledge_"))
 
+#: Metrics scored on other questions than the validation split's (probes, the general-medicine quiz):
+#: their per-question scores do not line up with the validation answers.
+OFF_VALIDATION_METRICS = KNOWLEDGE_METRICS | {"forgetting", "general_accuracy", "general_accuracy_base"}
+
 DIRECTIONS = {"max": "maximize", "min": "minimize", "maximize": "maximize", "minimize": "minimize"}
 
 

@@ -258,6 +258,57 @@ def difference_of_means(
     return Interval(estimate, min(low, estimate), max(high, estimate), int(min(a_arr.size, b_arr.size)), confidence)
 
 
+def _welch_difference(a: np.ndarray, b: np.ndarray, confidence: float) -> Interval:
+    """Welch's t interval of ``mean(a) - mean(b)``; a group of one adds no spread of its own."""
+    from scipy.stats import t
+
+    estimate = float(a.mean() - b.mean())
+    va = a.var(ddof=1) / a.size if a.size > 1 else 0.0
+    vb = b.var(ddof=1) / b.size if b.size > 1 else 0.0
+    se = math.sqrt(va + vb)
+    if se == 0.0:
+        return Interval(estimate, estimate, estimate, int(min(a.size, b.size)), confidence)
+    dof = (va + vb) ** 2 / sum(v * v / (n - 1) for v, n in ((va, a.size), (vb, b.size)) if n > 1)
+    half = float(t.ppf(0.5 + confidence / 2.0, dof) * se)
+    return Interval(estimate, estimate - half, estimate + half, int(min(a.size, b.size)), confidence)
+
+
+def trials_and_questions_difference(
+    on: Sequence[Scores], off: Sequence[Scores], paired: bool, confidence: float = CONFIDENCE
+) -> Interval:
+    """Interval of an effect measured on several trials and the same questions: ``mean(on) - mean(off)``.
+
+    ``on`` and ``off`` hold one row of per-question scores per trial, every row over the same
+    questions in the same order (a trials × questions table). Two things would move the effect on
+    a rerun: other trials (seeds, the other settings) and other questions of the same kind.
+
+    - The trials part, from the rows' means: :func:`paired_t_difference` where ``paired``
+      (``on[k]`` and ``off[k]`` differ only in the remedy), Welch's t otherwise.
+    - The questions part: a t interval over questions of each question's difference of the
+      group means.
+
+    Both are t intervals: with a few trials, or two dozen questions, a percentile bootstrap is
+    too narrow (about 91 % where it says 95 % at 24 questions; seeded simulations in the tests).
+    Their half-widths add in quadrature on each side: in a trials × questions design the
+    variance of the mean is the trials' share plus the questions' share, and each part also
+    carries the interaction, so the sum leans wide, never narrow. Without the questions part,
+    trials that all moved the same few questions the same way would give a zero-width interval.
+    """
+    _check_settings(confidence, N_RESAMPLES)
+    a = np.vstack([_scores(row, "on") for row in on]) if len(on) else np.empty((0, 0))
+    b = np.vstack([_scores(row, "off") for row in off]) if len(off) else np.empty((0, 0))
+    if a.shape[0] == 0 or b.shape[0] == 0 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"need trials on and off over the same questions, got {a.shape} and {b.shape}")
+    over_trials = (paired_t_difference(a.mean(axis=1), b.mean(axis=1), confidence) if paired
+                   else _welch_difference(a.mean(axis=1), b.mean(axis=1), confidence))
+    per_question = a.mean(axis=0) - b.mean(axis=0)
+    over_questions = paired_t_difference(per_question, np.zeros_like(per_question), confidence)
+    estimate = over_trials.estimate
+    low = estimate - math.hypot(estimate - over_trials.low, over_questions.estimate - over_questions.low)
+    high = estimate + math.hypot(over_trials.high - estimate, over_questions.high - over_questions.estimate)
+    return Interval(estimate, low, high, over_trials.n, confidence)
+
+
 def statistic_interval(
     n: int,
     statistic: Callable[[np.ndarray], float],

@@ -7,11 +7,13 @@ forgetting is the drop in general-medicine quiz accuracy (``forgetting``, where 
 scored the quiz).
 For each remedy (QA tuning, paraphrase augmentation, continued pre-training, retrieval) the
 complete trials with it on are compared with those with it off: the difference of the
-groups' mean gains with a bootstrap interval over trials, or, where trials differ only in
-that remedy (a full grid, the ``knowledge`` space), the mean of those pairs' differences:
-the main effect of a factorial design. Paraphrase augmentation, which only adds training
-questions, is compared among the trials with QA tuning. A paragraph in plain
-words is generated from those numbers; each claim carries its interval.
+groups' means, or, where trials differ only in that remedy (a full grid, the ``knowledge``
+space), the mean of those pairs' differences: the main effect of a factorial design. The
+interval carries two kinds of noise: other trials, and other probes (or quiz questions) of
+the same kind, from the per-question scores each trial stores; a measure without them gets
+the trials' interval alone, shown but not claimed. Paraphrase augmentation, which only adds
+training questions, is compared among the trials with QA tuning. A paragraph in plain words
+is generated from those numbers; each claim carries its interval.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import plotly.graph_objects as go
 
-from objectives import Interval, difference_of_means, paired_t_difference
+from objectives import Interval, difference_of_means, paired_t_difference, trials_and_questions_difference
 from reports._block import GROUP_COLORS, OTHER_COLOR, FigureBlock, grid
 from reports._cells import num, with_interval
 from reports._cells import table as html_table
@@ -80,6 +82,16 @@ class Effect(NamedTuple):
     unseen: Interval | None  # probe_unseen_rougeL, on minus off
     forgetting: Interval | None  # general-quiz accuracy lost, on minus off (positive: it forgot more)
     pairs: int = 0  # pairs of trials differing only in this remedy that the intervals are paired over; 0: groups
+    trials_only: frozenset[str] = frozenset()  # measures whose interval lacks the questions' noise: no claim
+
+
+class Measured(NamedTuple):
+    """One measure of a remedy's effect: the interval, the pairs it is paired over (0: groups), and
+    whether the interval carries the questions' noise (per-question scores stored) beside the trials'."""
+
+    interval: Interval | None
+    pairs: int
+    over_questions: bool
 
 
 class Knowledge(NamedTuple):
@@ -102,28 +114,58 @@ def _point(row: TrialRow, label: str | None = None) -> Point:
 
 PAIRED_AT_LEAST = 3  # pairs of trials that differ only in the remedy needed for a paired comparison
 GROUP_AT_LEAST = 2  # trials in each group for an unpaired one: a group of one has no spread to show
+#: Each measure's per-question scores (``per_question`` of a trial): where every compared trial has
+#: them, an effect's interval carries the questions' noise beside the trials'.
+PER_QUESTION = {"gain": GAIN, "style": STYLE, "unseen": UNSEEN, "forgetting": FORGETTING}
 
 
-def _difference(remedy: Remedy, among: Sequence[tuple[Point, TrialRow]], field: str) -> tuple[Interval | None, int]:
-    """The remedy's effect on ``field`` (on minus off), and the number of pairs it is paired over (0: unpaired).
+def _rows_of(rows: Sequence[TrialRow], field: str) -> list[list[float]] | None:
+    """The per-question scores of ``field`` of every row, or None where one lacks them or their lengths differ."""
+    out = [row.per_question.get(PER_QUESTION[field]) for row in rows]
+    if not all(out) or len({len(r) for r in out}) != 1:  # type: ignore[arg-type]
+        return None
+    return [[float(v) for v in r] for r in out]  # type: ignore[union-attr]
+
+
+def _difference(remedy: Remedy, among: Sequence[tuple[Point, TrialRow]], field: str) -> Measured:
+    """The remedy's effect on ``field`` (on minus off), with how it was compared.
 
     Where trials differ only in this remedy (the cells of a grid), the effect is the mean of
-    those pairs' differences with a t interval (a few pairs: a bootstrap would be too narrow):
-    the other remedies' effects cancel, as in a factorial design's main effect. Otherwise it is the difference of the two groups'
-    means, whose interval also carries the other remedies' spread.
+    those pairs' differences: the other remedies' effects cancel, as in a factorial design's
+    main effect. Otherwise it is the difference of the two groups' means, whose interval also
+    carries the other remedies' spread. Where the trials stored per-question scores of the
+    measure, the interval carries both the trials' and the questions' noise
+    (:func:`objectives.trials_and_questions_difference`); otherwise the trials' alone, which is
+    too narrow when trials differ on the same few questions, and the reading makes no claim of it.
     """
-    cells: dict[tuple[float, ...], dict[bool, list[float]]] = {}
+    cells: dict[tuple[float, ...], dict[bool, list[tuple[Point, TrialRow]]]] = {}
     for point, row in among:
-        value = getattr(point, field)
-        if value is not None:
+        if getattr(point, field) is not None:
             key = tuple(other.value(row) for other in REMEDIES if other is not remedy)
-            cells.setdefault(key, {}).setdefault(remedy.value(row) > 0, []).append(value)
-    pairs = [(sum(c[True]) / len(c[True]), sum(c[False]) / len(c[False])) for c in cells.values() if len(c) == 2]
-    if len(pairs) >= PAIRED_AT_LEAST:
-        return paired_t_difference([a for a, _ in pairs], [b for _, b in pairs]), len(pairs)
-    on = [v for c in cells.values() for v in c.get(True, ())]
-    off = [v for c in cells.values() for v in c.get(False, ())]
-    return (difference_of_means(on, off) if min(len(on), len(off)) >= GROUP_AT_LEAST else None), 0
+            cells.setdefault(key, {}).setdefault(remedy.value(row) > 0, []).append((point, row))
+    paired = [c for c in cells.values() if len(c) == 2]
+    if len(paired) >= PAIRED_AT_LEAST:
+        on_groups, off_groups = [c[True] for c in paired], [c[False] for c in paired]
+    else:
+        on_groups = [[m] for c in cells.values() for m in c.get(True, ())]
+        off_groups = [[m] for c in cells.values() for m in c.get(False, ())]
+        if min(len(on_groups), len(off_groups)) < GROUP_AT_LEAST:
+            return Measured(None, 0, False)
+    pairs = len(paired) if len(paired) >= PAIRED_AT_LEAST else 0
+    # A cell with several trials on (or off) counts as their mean, per question and overall.
+    on_rows = [_cell_rows(group, field) for group in on_groups]
+    off_rows = [_cell_rows(group, field) for group in off_groups]
+    if all(r is not None for r in on_rows + off_rows) and len({len(r) for r in on_rows + off_rows}) == 1:  # type: ignore[arg-type]
+        return Measured(trials_and_questions_difference(on_rows, off_rows, paired=bool(pairs)), pairs, True)
+    on = [sum(getattr(p, field) for p, _ in g) / len(g) for g in on_groups]
+    off = [sum(getattr(p, field) for p, _ in g) / len(g) for g in off_groups]
+    interval = paired_t_difference(on, off) if pairs else difference_of_means(on, off)
+    return Measured(interval, pairs, False)
+
+
+def _cell_rows(group: Sequence[tuple[Point, TrialRow]], field: str) -> list[float] | None:
+    rows = _rows_of([row for _, row in group], field)
+    return None if rows is None else [sum(col) / len(col) for col in zip(*rows)]
 
 
 def knowledge(rows: Sequence[TrialRow]) -> Knowledge:
@@ -138,9 +180,11 @@ def knowledge(rows: Sequence[TrialRow]) -> Knowledge:
     for remedy in REMEDIES:
         among = [(p, r) for p, r in zip(points, trials) if remedy.among(r)]
         n_on = sum(remedy.value(r) > 0 for _, r in among)
-        (gain, pairs), *others = [_difference(remedy, among, f) for f in ("gain", "style", "unseen", "forgetting")]
+        measured = {f: _difference(remedy, among, f) for f in PER_QUESTION}
         name = f"{remedy.name} ({remedy.among_label})" if remedy.among_label else remedy.name
-        effects.append(Effect(name, n_on, len(among) - n_on, gain, *(iv for iv, _ in others), pairs=pairs))
+        trials_only = frozenset(f for f, m in measured.items() if m.interval is not None and not m.over_questions)
+        effects.append(Effect(name, n_on, len(among) - n_on, *(m.interval for m in measured.values()),
+                              pairs=measured["gain"].pairs, trials_only=trials_only))
     best = max(points, key=lambda p: p.gain)
     return Knowledge(tuple(shown), tuple(effects), best, reading(effects, best), None)
 
@@ -156,18 +200,23 @@ def reading(effects: Sequence[Effect], best: Point) -> str:
         if e.gain is None:
             said.append(f"{e.remedy}: not compared ({e.n_on} trials with it, {e.n_off} without: too few to tell)")
             continue
-        if e.gain.low > 0:
+        if "gain" in e.trials_only:
+            verdict = "changed, over trials only (no per-question probe scores stored: no claim), knowledge of the trained facts"
+        elif e.gain.low > 0:
             verdict = "raised knowledge of the trained facts"
         elif e.gain.high < 0:
             verdict = "lowered knowledge of the trained facts"
         else:
             verdict = "made no difference we can tell to knowledge of the trained facts"
         style = ""
-        if e.style is not None and (e.style.low > 0 or e.style.high < 0):
+        if e.style is not None and "style" not in e.trials_only and (e.style.low > 0 or e.style.high < 0):
             style = (f"; it moved answers {'away from' if e.style.low > 0 else 'towards'} the references' length "
                      f"(length error {_signed(e.style)})")
         forgot = ""
-        if e.forgetting is not None:
+        if e.forgetting is not None and "forgetting" in e.trials_only:
+            forgot = (f"; general-medicine accuracy moved by {-e.forgetting.estimate:+.3f} over trials only: the quiz "
+                      "answers were not stored per question, so the quiz's own noise is unknown and no claim is made")
+        elif e.forgetting is not None:
             forgot = (f"; it {'cost' if e.forgetting.low > 0 else 'spared' if e.forgetting.high < 0 else 'did not measurably change'}"
                       f" general-medicine accuracy (forgetting {_signed(e.forgetting)})")
         over = (f"{e.pairs} pairs of trials that differ only in it" if e.pairs
@@ -181,9 +230,11 @@ def reading(effects: Sequence[Effect], best: Point) -> str:
                f"[{i.low:+.3f}, {i.high:+.3f}] ROUGE-L on the seen-fact probes: {over}.")
     else:
         top = f"The best knowledge gain, trial {best.number} ({best.label}), is {best.gain:+.3f} (no interval stored)."
-    return ("; ".join(said) + ". " + top + " A remedy's effect has a 95 % t interval over pairs of trials "
-            "(a bootstrap over trials where there are no pairs), the best trial's a bootstrap over probes; one trial per cell means one "
-            "training seed: seed-to-seed spread is in the pairs' spread, not measured apart.")
+    return ("; ".join(said) + ". " + top + " A remedy's effect has a 95 % interval that carries both the trials' "
+            "spread (a t interval over pairs of trials that differ only in it, Welch's t over the two groups where "
+            "there are no pairs) and the questions' (a t interval over probes or quiz questions); the best trial's "
+            "is a bootstrap over probes. One trial per cell means one training seed: seed-to-seed spread is in the "
+            "pairs' spread, not measured apart.")
 
 
 def info(data: StudyRows) -> Knowledge:
@@ -221,14 +272,21 @@ def _error_bars(points: Sequence[Point]) -> dict[str, Any]:
             "arrayminus": [(p.gain - i.low) if i else 0 for p, i in zip(points, have)]}
 
 
+def _cell(e: Effect, field: str) -> str:
+    interval = getattr(e, field)
+    if interval is None:
+        return "–"
+    # Without per-question scores the interval is the trials' alone: too narrow to claim from.
+    return with_interval(interval.estimate, interval) + (" (trials only)" if field in e.trials_only else "")
+
+
 def table(k: Knowledge) -> str | None:
     """Each remedy on minus off, with intervals; then the generated reading."""
     if not k.effects:
         return None
     forgetting = any(e.forgetting is not None for e in k.effects)
-    rows = [[escape(e.remedy), num(e.n_on), num(e.n_off),
-             *(with_interval(iv.estimate, iv) if iv else "–"
-               for iv in (e.gain, e.style, e.unseen, *((e.forgetting,) if forgetting else ())))] for e in k.effects]
+    fields = ("gain", "style", "unseen", *(("forgetting",) if forgetting else ()))
+    rows = [[escape(e.remedy), num(e.n_on), num(e.n_off), *(_cell(e, f) for f in fields)] for e in k.effects]
     head = ["remedy", "trials on", "trials off", f"{GAIN}: on − off", f"{STYLE}: on − off", f"{UNSEEN}: on − off",
             *((f"{FORGETTING}: on − off",) if forgetting else ())]
     return html_table(head, rows) + f"<p>{escape(k.reading)}</p>"

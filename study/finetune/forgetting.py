@@ -9,6 +9,7 @@ base model, computed once per process) and after tuning give the ``forgetting`` 
 from __future__ import annotations
 
 import json
+from statistics import mean
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -71,6 +72,9 @@ class Quiz:
             k += len(item.options)
         return out
 
+    def correct(self, model: Any) -> list[float]:
+        """1.0 for each question the model answers right, 0.0 for the others, in quiz order."""
+        return [float(p == item.answer) for p, item in zip(self.choices(model), self.items)]
+
     def accuracy(self, model: Any) -> float:
-        picked = self.choices(model)
-        return sum(p == item.answer for p, item in zip(picked, self.items)) / len(self.items)
+        return mean(self.correct(model))

@@ -120,16 +120,17 @@ def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
     model, tokenizer = bench.base.model, bench.base.tokenizer
     evaluation = evaluate_model(model, tokenizer, val.prompts, val.examples, val.references, cfg.decoding,
                                 bench.bertscorer, seed=cfg.training.seed)
-    metrics = dict(evaluation.metrics)
+    metrics, per_item = dict(evaluation.metrics), dict(evaluation.per_item)
     if cfg.evaluation.general_questions:
-        _, accuracy = bench.quiz(cfg.evaluation.general_questions)
+        _, correct = bench.quiz(cfg.evaluation.general_questions)
+        accuracy = sum(correct) / len(correct)
         metrics.update(general_accuracy=accuracy, general_accuracy_base=accuracy, forgetting=0.0)
+        per_item["forgetting"] = [0.0] * len(correct)
     if cfg.evaluation.judge:
         from study.finetune.judge import judge_scores
 
         scores = judge_scores(model, tokenizer, [p.question for p in val.pairs], val.references, evaluation.predictions)
         metrics["judge_score"] = sum(scores) / len(scores)
-    per_item = dict(evaluation.per_item)
     if cfg.evaluation.probes:
         probe_metrics, probe_items = probe_scores(model, bench, cfg)
         metrics.update(probe_metrics)
@@ -190,7 +191,7 @@ class TrialRecipe:
         self.history: list[dict[str, float]] = []  # one entry per check
         self.last_check: Evaluation | None = None
         self.extra: dict[str, float] = {}  # scores beside the validation metrics (forgetting, judge, probes, ...)
-        self.extra_items: dict[str, list] = {}  # their per-question scores (probes)
+        self.extra_items: dict[str, list] = {}  # their per-question scores (quiz, probes): not the validation split's
         self.peft_model: Any = None
 
     def run(self, on_trained: Callable[[Any], None] | None = None) -> TrialResult:
@@ -217,7 +218,8 @@ class TrialRecipe:
     def setup(self) -> None:
         """The base model's quiz score (once per process) and a fresh adapter on the shared model."""
         if self.cfg.evaluation.general_questions:
-            _, self.extra["general_accuracy_base"] = self.bench.quiz(self.cfg.evaluation.general_questions)
+            _, base_correct = self.bench.quiz(self.cfg.evaluation.general_questions)
+            self.extra["general_accuracy_base"] = sum(base_correct) / len(base_correct)
         self.peft_model = attach_adapter(self.bench.base, self.cfg.lora, seed=self.cfg.training.seed)
 
     def pretrain(self) -> None:
@@ -302,9 +304,12 @@ class TrialRecipe:
         """Forgetting (general-medicine quiz), the judge score and the knowledge probes, where the config asks."""
         cfg, bench = self.cfg, self.bench
         if cfg.evaluation.general_questions:
-            quiz, base_accuracy = bench.quiz(cfg.evaluation.general_questions)
-            self.extra["general_accuracy"] = quiz.accuracy(self.peft_model)
-            self.extra["forgetting"] = base_accuracy - self.extra["general_accuracy"]
+            quiz, base_correct = bench.quiz(cfg.evaluation.general_questions)
+            correct = quiz.correct(self.peft_model)
+            # Per quiz question: 1 where the base model was right and the trial is not, -1 the other way.
+            self.extra_items["forgetting"] = [b - c for b, c in zip(base_correct, correct)]
+            self.extra["general_accuracy"] = sum(correct) / len(correct)
+            self.extra["forgetting"] = self.extra["general_accuracy_base"] - self.extra["general_accuracy"]
         if cfg.evaluation.judge:
             from study.finetune.judge import judge_scores
 
@@ -314,8 +319,9 @@ class TrialRecipe:
                                       [p.answer for p in pairs], predictions)
             self.extra["judge_score"] = sum(scores) / len(scores)
         if cfg.evaluation.probes:
-            probe_metrics, self.extra_items = probe_scores(self.peft_model, bench, cfg)
+            probe_metrics, probe_items = probe_scores(self.peft_model, bench, cfg)
             self.extra.update(probe_metrics)
+            self.extra_items.update(probe_items)
 
     def teardown(self) -> None:
         """Remove the adapter from the shared model and give back what the trial used."""

@@ -35,16 +35,17 @@ class Workbench:
         gc.freeze()
         return bench
 
-    def quiz(self, n_questions: int) -> tuple[Any, float]:
-        """The first ``n_questions`` of the general-medicine quiz and the base model's accuracy on them.
+    def quiz(self, n_questions: int) -> tuple[Any, list[float]]:
+        """The first ``n_questions`` of the general-medicine quiz and which of them the base model answers right.
 
-        Made once per process: the base score is the reference every trial's forgetting is measured against.
+        Made once per process: the base model's answers are the reference every trial's forgetting
+        is measured against, question by question.
         """
         if n_questions not in self._quizzes:
             from study.finetune.forgetting import Quiz, read_quiz
 
             quiz = Quiz(self.base.tokenizer, read_quiz()[:n_questions], system_prompt=None)
-            self._quizzes[n_questions] = (quiz, quiz.accuracy(self.base.model))
+            self._quizzes[n_questions] = (quiz, quiz.correct(self.base.model))
         return self._quizzes[n_questions]
 
     def probes(self, data: DataConfig) -> Any:

@@ -129,9 +129,9 @@ def trial_note(trial: FrozenTrial, objective_names: Sequence[str], questions: Se
         parts += ["### Configuration", *config_table(attrs[keys.CONFIG], trial.params)]
     answers = attrs.get(keys.ANSWERS) or []
     if answers:
-        metric = objective_names[0] if objective_names else "rougeL"
-        parts += ["### Answers beside the references", *answers_table(questions, answers, attrs.get(keys.PER_QUESTION)
-                                                                        or {}, metric)]
+        scored = _on_validation(attrs.get(keys.PER_QUESTION) or {})
+        metric = next((m for m in objective_names if m in scored), "rougeL")  # knowledge_gain is per probe
+        parts += ["### Answers beside the references", *answers_table(questions, answers, scored, metric)]
     if not base and trial.state.name == "COMPLETE":
         parts.append(f"Reproduce: `python -m study.export --study-name {study_name} --trial {trial.number}` "
                      "then `python -m study.train --config best.yaml`.")
@@ -195,11 +195,17 @@ def write_note(study: optuna.Study, trial_id: int | None, body: str) -> None:
     save_note_with_version(storage, study_id, trial_id, version, body)
 
 
+def _on_validation(per_question: Mapping[str, Sequence[Any]]) -> dict[str, Sequence[Any]]:
+    """The per-question scores that belong to the validation answers: not the probes' or the quiz's, nor counts."""
+    return {m: v for m, v in per_question.items()
+            if m not in objectives.OFF_VALIDATION_METRICS and not m.endswith(objectives.STATS_SUFFIX)}
+
+
 def predictions_jsonl(questions: Sequence[Any], answers: Sequence[str], per_question: Mapping[str, Sequence[Any]]
                       ) -> str:
     rows = []
     for i, (q, a) in enumerate(zip(questions, answers)):
-        scores = {m: v[i] for m, v in per_question.items() if not m.endswith(objectives.STATS_SUFFIX) and i < len(v)}
+        scores = {m: v[i] for m, v in _on_validation(per_question).items() if i < len(v)}
         rows.append(json.dumps({"question": q.question, "reference": q.answer, "answer": a, "scores": scores},
                                ensure_ascii=False))
     return "\n".join(rows) + "\n"

@@ -323,3 +323,67 @@ def test_paired_t_difference_covers_a_known_effect_over_few_pairs_where_the_boot
     assert boot_hits / sims < 0.93  # the percentile bootstrap is too narrow at n = 8
     one = paired_t_difference([0.5], [0.2])
     assert (one.estimate, one.low, one.high, one.n) == pytest.approx((0.3, 0.3, 0.3, 1))
+
+
+def _grid_trials(rng, pairs, questions, effect_per_question, trial_sd, noise_sd):
+    """A trials x questions table, paired: on[k] and off[k] share cell k's offset, and differ in the remedy.
+
+    ``effect_per_question``: the remedy's effect on each question (the questions are a draw from a
+    population whose mean effect is the truth); ``trial_sd``: how much the effect varies from one
+    pair of trials to another (seeds, the other settings); ``noise_sd``: per trial and question.
+    """
+    difficulty = rng.normal(0.3, 0.1, questions)
+    cell = rng.normal(0, 0.05, (pairs, 1))
+    off = difficulty + cell + rng.normal(0, noise_sd, (pairs, questions))
+    on = (difficulty + cell + effect_per_question + rng.normal(0, trial_sd, (pairs, 1))
+          + rng.normal(0, noise_sd, (pairs, questions)))
+    return on, off
+
+
+def test_an_effect_over_trials_and_questions_covers_the_truth_where_trials_alone_claim_too_much():
+    # Trials that all move the same questions the same way (a deterministic CPU path, 1 quiz question of 40):
+    # every pair gives the same difference, so an interval over trials alone has no width and excludes the
+    # truth (0 over the population of questions) on almost every draw.
+    from objectives import paired_t_difference, trials_and_questions_difference
+
+    sims, crossed, trials_only = 400, 0, 0
+    for i in range(sims):
+        rng = np.random.default_rng(9000 + i)
+        on, off = _grid_trials(rng, pairs=4, questions=24, effect_per_question=rng.normal(0, 0.1, 24),
+                               trial_sd=0.0, noise_sd=0.0)
+        crossed += trials_and_questions_difference(on, off, paired=True).contains(0.0)
+        trials_only += paired_t_difference(on.mean(axis=1), off.mean(axis=1)).contains(0.0)
+    assert crossed / sims >= 0.92
+    assert trials_only / sims < 0.05
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_an_effect_over_trials_and_questions_keeps_its_coverage_with_both_kinds_of_noise(paired):
+    from objectives import trials_and_questions_difference
+
+    sims, hits = 400, 0
+    for i in range(sims):
+        rng = np.random.default_rng(12000 + i)
+        on, off = _grid_trials(rng, pairs=6, questions=24, effect_per_question=rng.normal(0.05, 0.08, 24),
+                               trial_sd=0.03, noise_sd=0.05)
+        if not paired:
+            on, off = on[:3], off[3:]  # two groups of different trials
+        hits += trials_and_questions_difference(on, off, paired=paired).contains(0.05)
+    assert 0.93 <= hits / sims <= 0.995  # 95 %, leaning wide by construction, not uselessly so
+
+
+def test_an_effect_over_trials_and_questions_finds_a_planted_remedy_and_not_a_null_one():
+    from objectives import trials_and_questions_difference
+
+    found = {0.0: 0, 0.15: 0}
+    sims = 200
+    for effect in found:
+        for i in range(sims):
+            rng = np.random.default_rng(15000 + i)
+            on, off = _grid_trials(rng, pairs=4, questions=24, effect_per_question=rng.normal(effect, 0.1, 24),
+                                   trial_sd=0.02, noise_sd=0.05)
+            found[effect] += trials_and_questions_difference(on, off, paired=True).low > 0
+    assert found[0.15] / sims >= 0.95
+    assert found[0.0] / sims <= 0.05
+    with pytest.raises(ValueError, match="same questions"):
+        trials_and_questions_difference([[0.1, 0.2]], [[0.1, 0.2, 0.3]], paired=False)

@@ -12,11 +12,26 @@ from reports._knowledge import NO_PROBES, figure, knowledge, table
 from reports._rows import TrialRow
 
 
+PROBES, QUIZ = 24, 40
+
+
+def around(mean: float, n: int, seed: int, sd: float = 0.05) -> list[float]:
+    """Per-question scores whose mean is ``mean``: each question off by its own amount, the trial's draw."""
+    noise = np.random.default_rng(seed).normal(0, sd, n)
+    return list(mean + noise - noise.mean())
+
+
 def row(number: int, config: dict, gain: float, style: float, is_base: bool = False,
-        forgetting: float | None = None) -> TrialRow:
+        forgetting: float | None = None, per_question: dict | None = None) -> TrialRow:
     metrics = {"knowledge_gain": gain, "length_error": style, "probe_unseen_rougeL": 0.2, "forgetting": forgetting}
+    if per_question is None:  # as a trial stores them: one score per probe (and quiz question)
+        per_question = {"knowledge_gain": around(gain, PROBES, number), "length_error": around(style, PROBES, 100 + number),
+                        "probe_unseen_rougeL": around(0.2, PROBES, 200 + number)}
+        if forgetting is not None:
+            per_question["forgetting"] = around(forgetting, QUIZ, 300 + number)
     return TrialRow(number, "COMPLETE", (gain, style), {}, metrics, config, 1.0, None, None, is_base=is_base,
-                    intervals={"knowledge_gain": Interval(gain, gain - 0.03, gain + 0.03, 24)})
+                    intervals={"knowledge_gain": Interval(gain, gain - 0.03, gain + 0.03, 24)},
+                    per_question=per_question)
 
 
 def grid_rows(seed: int = 0) -> list[TrialRow]:
@@ -94,3 +109,32 @@ def test_a_group_of_one_is_not_compared_and_augmentation_without_qa_tuning_is_no
     assert (augmentation.n_on, augmentation.n_off, augmentation.gain) == (2, 1, None)
     assert "paraphrase augmentation (with QA tuning): not compared (2 trials with it, 1 without: too few" in k.reading
     assert [p.label for p in k.points][-1] == "none (the untuned base model, again)"
+
+
+def test_trials_that_moved_the_same_quiz_question_make_no_claim_of_forgetting():
+    # QA tuning flips the same 1 quiz question of 40 in every tuned trial (a deterministic CPU path): each pair of
+    # trials differs by exactly 0.025, so the trials alone give [+0.025, +0.025] and claim forgetting. One question
+    # of 40 is within the quiz's own noise.
+    rows = []
+    for n, (tune, k) in enumerate(itertools.product((0, 3), (0, 2, 4)), start=1):
+        config = {"training": {"epochs": tune}, "retrieval": {"top_k": k}}
+        quiz = [1.0 if (tune and q == 7) else 0.0 for q in range(QUIZ)]
+        rows.append(row(n, config, 0.1 * (tune > 0), 0.5, forgetting=sum(quiz) / QUIZ,
+                        per_question={"knowledge_gain": around(0.1 * (tune > 0), PROBES, n), "forgetting": quiz}))
+    tuning = next(e for e in knowledge(rows).effects if e.remedy == "QA tuning")
+    assert tuning.pairs == 3 and tuning.forgetting.estimate == pytest.approx(0.025)
+    assert tuning.forgetting.low < 0 < tuning.forgetting.high
+    assert "did not measurably change general-medicine accuracy (forgetting +0.025" in knowledge(rows).reading
+
+
+def test_a_measure_without_per_question_scores_is_shown_but_not_claimed():
+    rows = grid_rows()
+    bare = [TrialRow(r.number, r.state, r.values, r.params, r.metrics, r.config, r.duration_s, None, None,
+                     is_base=r.is_base, intervals=r.intervals,
+                     per_question={m: v for m, v in r.per_question.items() if m != "forgetting"}) for r in rows]
+    k = knowledge(bare)
+    pre = next(e for e in k.effects if e.remedy == "continued pre-training")
+    assert pre.forgetting.low > 0.05 and pre.trials_only == {"forgetting"}  # shown: the trials' interval alone
+    assert "it cost general-medicine accuracy" not in k.reading
+    assert "(trials only)" in table(k)
+    assert "quiz answers were not stored per question, so the quiz's own noise is unknown and no claim" in k.reading

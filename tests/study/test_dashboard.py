@@ -171,3 +171,24 @@ def test_save_adapters_without_an_artifact_store_is_one_line_and_exit_2(tmp_path
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "--save-adapters needs an artifact store: pass --artifact-dir" in done.stderr
     assert not (tmp_path / "x.log").exists(), "refused before the storage is touched"
+
+
+def test_answers_carry_only_the_scores_of_their_own_questions():
+    # A knowledge trial stores per-probe and per-quiz-question scores beside the validation ones; the i-th probe is
+    # not the i-th validation question, so neither the predictions file nor the note may put them side by side.
+    from types import SimpleNamespace
+
+    from optuna.trial import TrialState, create_trial
+
+    from study.core import keys
+    from study.optimize.dashboard import predictions_jsonl, trial_note
+
+    questions = [SimpleNamespace(question=f"Q{i}?", answer=f"A{i}.") for i in range(2)]
+    per_question = {"rougeL": [0.5, 0.25], "knowledge_gain": [0.9, 0.8], "probe_seen_rougeL": [0.7, 0.6],
+                    "forgetting": [1.0, 0.0, 0.0], "bleu_stats": [[1, 2], [3, 4]]}
+    rows = [json.loads(line) for line in predictions_jsonl(questions, ["a0", "a1"], per_question).splitlines()]
+    assert [r["scores"] for r in rows] == [{"rougeL": 0.5}, {"rougeL": 0.25}]
+    trial = create_trial(state=TrialState.COMPLETE, values=[0.85, 0.375],
+                         user_attrs={keys.ANSWERS: ["a0", "a1"], keys.PER_QUESTION: per_question})
+    note = trial_note(trial, ["knowledge_gain", "rougeL"], questions, "knowledge")
+    assert "| answer | rougeL |" in note and "| 0.5 |" in note and "0.9" not in note

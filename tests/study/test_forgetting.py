@@ -35,4 +35,5 @@ def test_quiz_picks_the_option_the_model_finds_most_likely(default_model_dir):
     ]
     quiz = Quiz(tok, items, system_prompt=None)
     assert quiz.choices(model) == [0, 1]
+    assert quiz.correct(model) == [1.0, 1.0]  # per question: the report's forgetting interval resamples these
     assert quiz.accuracy(model) == 1.0

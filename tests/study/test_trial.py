@@ -125,6 +125,9 @@ def test_forgetting_judge_and_continued_pretraining_are_scored_when_asked(bench,
     m = result.metrics
     assert 0.0 <= m["general_accuracy"] <= 1.0 and 0.0 <= m["general_accuracy_base"] <= 1.0
     assert m["forgetting"] == pytest.approx(m["general_accuracy_base"] - m["general_accuracy"])
+    per_question = result.per_item["forgetting"]  # one value per quiz question: 1 forgotten, -1 learned, 0 the same
+    assert len(per_question) == 8 and set(per_question) <= {-1.0, 0.0, 1.0}
+    assert sum(per_question) / 8 == pytest.approx(m["forgetting"])
     assert 0.0 <= m["judge_score"] <= 1.0
     assert m["pretrain_seconds"] > 0 and m["train_seconds"] >= m["pretrain_seconds"]
     assert "pretrain_loss" in m

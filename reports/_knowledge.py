@@ -119,12 +119,12 @@ GROUP_AT_LEAST = 2  # trials in each group for an unpaired one: a group of one h
 PER_QUESTION = {"gain": GAIN, "style": STYLE, "unseen": UNSEEN, "forgetting": FORGETTING}
 
 
-def _rows_of(rows: Sequence[TrialRow], field: str) -> list[list[float]] | None:
-    """The per-question scores of ``field`` of every row, or None where one lacks them or their lengths differ."""
-    out = [row.per_question.get(PER_QUESTION[field]) for row in rows]
-    if not all(out) or len({len(r) for r in out}) != 1:  # type: ignore[arg-type]
+def _per_question(group: Sequence[tuple[Point, TrialRow]], field: str) -> list[float] | None:
+    """The group's per-question scores of ``field``, averaged over its trials; None where one lacks them."""
+    rows = [row.per_question.get(PER_QUESTION[field]) or [] for _, row in group]
+    if not all(rows) or len({len(r) for r in rows}) != 1:
         return None
-    return [[float(v) for v in r] for r in out]  # type: ignore[union-attr]
+    return [sum(float(v) for v in column) / len(column) for column in zip(*rows)]
 
 
 def _difference(remedy: Remedy, among: Sequence[tuple[Point, TrialRow]], field: str) -> Measured:
@@ -153,19 +153,15 @@ def _difference(remedy: Remedy, among: Sequence[tuple[Point, TrialRow]], field: 
             return Measured(None, 0, False)
     pairs = len(paired) if len(paired) >= PAIRED_AT_LEAST else 0
     # A cell with several trials on (or off) counts as their mean, per question and overall.
-    on_rows = [_cell_rows(group, field) for group in on_groups]
-    off_rows = [_cell_rows(group, field) for group in off_groups]
-    if all(r is not None for r in on_rows + off_rows) and len({len(r) for r in on_rows + off_rows}) == 1:  # type: ignore[arg-type]
-        return Measured(trials_and_questions_difference(on_rows, off_rows, paired=bool(pairs)), pairs, True)
+    on_rows = [_per_question(group, field) for group in on_groups]
+    off_rows = [_per_question(group, field) for group in off_groups]
+    tables = on_rows + off_rows
+    if all(tables) and len({len(r) for r in tables if r}) == 1:
+        return Measured(trials_and_questions_difference(on_rows, off_rows, paired=bool(pairs)), pairs, True)  # type: ignore[arg-type]
     on = [sum(getattr(p, field) for p, _ in g) / len(g) for g in on_groups]
     off = [sum(getattr(p, field) for p, _ in g) / len(g) for g in off_groups]
     interval = paired_t_difference(on, off) if pairs else difference_of_means(on, off)
     return Measured(interval, pairs, False)
-
-
-def _cell_rows(group: Sequence[tuple[Point, TrialRow]], field: str) -> list[float] | None:
-    rows = _rows_of([row for _, row in group], field)
-    return None if rows is None else [sum(col) / len(col) for col in zip(*rows)]
 
 
 def knowledge(rows: Sequence[TrialRow]) -> Knowledge:

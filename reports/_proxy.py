@@ -9,6 +9,12 @@ same direction and − otherwise. A warning names the objectives for which, at a
 the pruner decided (where it stopped a trial; every check while none was stopped), rho is
 weak (|rho| < :data:`WEAK`) or has the wrong sign. For the wilcoxon pruner a step is a
 question, and the value is the running mean of the per-question scores so far.
+
+Where the checks answered only the first N validation questions (``study.check_questions``)
+and an objective is a mean over questions, its final score over those N questions is in part
+the very number the check saw, which inflates rho. So beside it stands rho with the objective
+over the other questions alone (questions N+1 to the last), which the checks never answered:
+that one says whether the check predicts answers to new questions, and the warnings read it.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from objectives import METRICS, spearman
 from reports._block import FRONT_COLOR, GROUP_COLORS, HEIGHT, FigureBlock
 from reports._cells import fmt
 from reports._cells import table as html_table
-from reports._rows import ObjectiveInfo, Series, StudyRows, scored
+from reports._rows import ObjectiveInfo, Series, StudyRows, TrialRow, scored
 from study.core import keys
 
 KEY, TITLE = "proxy", "Does the pruning metric predict the objectives?"
@@ -42,6 +48,7 @@ class Check(NamedTuple):
     at: float  # epoch (step / checks per epoch), or questions scored for the wilcoxon pruner
     decides: bool  # the pruner decided here
     rhos: tuple[Rho, ...]  # one per objective
+    unseen: tuple[Rho | None, ...] = ()  # per objective: rho with its score on the questions the checks skipped
 
 
 class Proxy(NamedTuple):
@@ -52,6 +59,8 @@ class Proxy(NamedTuple):
     checks: tuple[Check, ...]
     warnings: tuple[str, ...]
     note: str | None
+    unseen_from: int | None = None  # the first question (1-based) the checks did not answer; None: they answered all
+    questions: int = 0  # validation questions of the final scores
 
 
 def rho_interval(x: Sequence[float], y: Sequence[float]) -> Rho:
@@ -87,16 +96,46 @@ def proxy(data: StudyRows) -> Proxy:
     values = {r.number: _values(series[r.number], wilcoxon) for r in done}
     pruned_at = {s.steps[-1] for s in data.series if s.state == "PRUNED" and s.steps}
     per_epoch = 1 if wilcoxon else int(data.attrs.get(keys.CHECKS_PER_EPOCH) or 1)
+    skipped, unseen_scores = _unseen_scores(done, objectives)
     checks = []
     for step in sorted({st for v in values.values() for st in v}):
         at_step = [r for r in done if step in values[r.number]]
         x = [values[r.number][step] for r in at_step]
         rhos = tuple(rho_interval(x, [r.values[i] for r in at_step])  # type: ignore[index]
                      for i in range(len(objectives)))
-        checks.append(Check(step, step + 1 if wilcoxon else step / per_epoch, not pruned_at or step in pruned_at, rhos))
+        unseen = tuple(None if scores is None else rho_interval(x, [scores[r.number] for r in at_step])
+                       for scores in unseen_scores)
+        checks.append(Check(step, step + 1 if wilcoxon else step / per_epoch, not pruned_at or step in pruned_at, rhos,
+                            unseen))
     note = None if pruned_at else "no trial was pruned yet: every check is treated as one where the pruner decides"
     return Proxy(metric, objectives, expected, unit, tuple(checks), _warnings(metric, objectives, expected, unit, checks),
-                 note)
+                 note, None if skipped is None else skipped[0] + 1, 0 if skipped is None else skipped[1])
+
+
+def _unseen_scores(done: Sequence[TrialRow], objectives: Sequence[ObjectiveInfo]
+                   ) -> tuple[tuple[int, int] | None, tuple[dict[int, float] | None, ...]]:
+    """Each objective's final score over the questions the checks did not answer, per trial.
+
+    Returns ``(N, n)``, the checks' first N questions of n, or None where the trials' checks
+    answered every question (or different numbers of them), and per objective the scores of
+    questions N+1..n by trial number (None: not a mean over questions, or not stored).
+    """
+    counts = {r.check_questions for r in done}
+    if len(counts) != 1 or None in counts:
+        return None, tuple(None for _ in objectives)
+    (n_checked,) = counts
+    out: list[dict[int, float] | None] = []
+    lengths = set()
+    for o in objectives:
+        rows = {r.number: r.per_question.get(o.metric) or [] for r in done}
+        if not all(len(v) > n_checked and all(isinstance(x, (int, float)) for x in v) for v in rows.values()):
+            out.append(None)
+            continue
+        lengths |= {len(v) for v in rows.values()}
+        out.append({n: sum(v[n_checked:]) / (len(v) - n_checked) for n, v in rows.items()})
+    if len(lengths) != 1:
+        return None, tuple(None for _ in objectives)
+    return (n_checked, lengths.pop()), tuple(out)
 
 
 def _warnings(metric: str, objectives: Sequence[ObjectiveInfo], expected: Sequence[int | None], unit: str,
@@ -105,7 +144,7 @@ def _warnings(metric: str, objectives: Sequence[ObjectiveInfo], expected: Sequen
     for i, o in enumerate(objectives):
         bad = []
         for c in (c for c in checks if c.decides):
-            r = c.rhos[i]
+            r = c.unseen[i] if c.unseen and c.unseen[i] is not None else c.rhos[i]
             if r.rho is None:
                 continue
             sign = expected[i]
@@ -153,9 +192,22 @@ def _cell(r: Rho) -> str:
 
 
 def table(p: Proxy) -> str | None:
-    """Step, epoch (or questions), whether the pruner decided there, then rho [95 %] and n per objective."""
+    """Step, epoch (or questions), whether the pruner decided there, then rho [95 %] and n per objective,
+    and beside it, where the checks skipped questions, rho with the objective on those questions alone."""
     if not p.checks:
         return None
-    head = ["step", p.unit, "pruner decides", *(f"rho with {o}" for o in p.objectives)]
-    body = [[str(c.step), fmt(float(c.at)), "yes" if c.decides else "", *(_cell(r) for r in c.rhos)] for c in p.checks]
+    shown = [i for i in range(len(p.objectives)) if any(c.unseen and c.unseen[i] is not None for c in p.checks)]
+    head = ["step", p.unit, "pruner decides"]
+    for i, o in enumerate(p.objectives):
+        head.append(f"rho with {o}")
+        if i in shown:
+            head.append(f"rho with {o}, questions {p.unseen_from}-{p.questions} (not checked)")
+    body = []
+    for c in p.checks:
+        cells = [str(c.step), fmt(float(c.at)), "yes" if c.decides else ""]
+        for i, r in enumerate(c.rhos):
+            cells.append(_cell(r))
+            if i in shown:
+                cells.append(_cell(c.unseen[i]))  # type: ignore[arg-type]
+        body.append(cells)
     return html_table(head, body)

@@ -58,6 +58,7 @@ class TrialRow:
     intervals: dict[str, Interval | None] = field(default_factory=dict)  # metric -> 95 % interval
     gain: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric -> paired gain over the base model
     per_question: dict[str, list[Any]] = field(default_factory=dict)  # metric -> scores in validation order
+    check_questions: int | None = None  # the first N validation questions its checks before the last answered; None: all
 
 
 class Sample(NamedTuple):
@@ -134,7 +135,21 @@ def trial_row(trial: FrozenTrial) -> TrialRow:
         gain={str(m): dict(g) for m, g in (attrs.get(keys.GAIN_VS_BASE) or {}).items() if isinstance(g, Mapping)},
         per_question={str(m): list(v) for m, v in (attrs.get(keys.PER_QUESTION) or {}).items()
                       if isinstance(v, Sequence)},
+        check_questions=_check_questions(attrs.get(keys.HISTORY)),
     )
+
+
+def _check_questions(history: Any) -> int | None:
+    """How many validation questions (the first N) the trial's checks before the last answered; None: all.
+
+    A check that answers a subset records it as ``questions`` in its history entry
+    (``study.check_questions``); the last check answers every question.
+    """
+    if not isinstance(history, Sequence) or len(history) < 2:
+        return None
+    counts = [h.get("questions") for h in history[:-1] if isinstance(h, Mapping)]
+    counts = [int(c) for c in counts if isinstance(c, (int, float)) and math.isfinite(c)]
+    return min(counts) if counts else None
 
 
 def is_base_trial(trial: FrozenTrial) -> bool:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import optuna
 import pytest
 
 from reports import build_figures, render_html, study_data
-from reports._proxy import MIN_TRIALS, figure, rho_interval
+from reports._proxy import MIN_TRIALS, figure, rho_interval, table
 
 
 def _proxy_of(study: optuna.Study, pruning: optuna.Study | None = None):
@@ -92,3 +93,31 @@ def test_the_proxy_section_lists_rho_with_interval_and_n(liver_study) -> None:
     page = render_html(data, build_figures(data))
     section = page[page.index('id="proxy"'):page.index('id="vs-base"')]
     assert "<th>rho with rougeL (max)</th>" in section and "n 7" in section and "<td>yes</td>" in section
+
+
+def test_a_check_on_the_first_questions_is_also_judged_on_the_questions_it_never_answered() -> None:
+    # The check answers questions 1-4 of 12; the objective averages all 12. Questions 1-4 carry the ranking and
+    # 5-12 are unrelated to it, so rho with the whole objective looks fine while the check says nothing about
+    # answers to questions it never saw: the second column shows it, and the warning reads that one.
+    study = optuna.create_study(directions=["maximize"])
+    study.set_metric_names(["rougeL"])
+    study.set_user_attr("pruner", "median")
+    study.set_user_attr("pruning_metric", "rougeL")
+    rng = np.random.default_rng(3)
+    for k in range(10):
+        scores = [0.1 * k] * 4 + list(rng.random(8) * 0.2)
+        final = sum(scores) / len(scores)
+        study.add_trial(optuna.trial.create_trial(
+            values=[final], intermediate_values={1: 0.1 * k, 2: final},
+            user_attrs={"per_question": {"rougeL": scores},
+                        "history": [{"epoch": 0.5, "rougeL": 0.1 * k, "questions": 4.0}, {"epoch": 1.0, "rougeL": final}]}))
+    p = _proxy_of(study)
+    first = p.checks[0]
+    assert first.rhos[0].rho > 0.9  # the whole objective shares questions 1-4 with the check
+    assert (p.unseen_from, p.questions) == (5, 12)
+    assert abs(first.unseen[0].rho) < 0.7 and first.unseen[0].low < 0 < first.unseen[0].high
+    (warning,) = p.warnings
+    # judged on the questions the check did not answer: the whole objective's rho (> 0.9) would not warn
+    assert f"epoch 1: rho {first.unseen[0].rho:+.2f}" in warning and "(weak)" in warning
+    page = table(p)
+    assert "rho with rougeL (max), questions 5-12 (not checked)" in page

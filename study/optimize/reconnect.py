@@ -46,13 +46,22 @@ QUERY_CANCELED = "57014"  # SQLSTATE of a query cancelled by the client
 
 
 def is_connection_error(exc: BaseException) -> bool:
-    """A lost, refused or restarting connection: Optuna wraps SQLAlchemy's error in StorageInternalError."""
+    """A lost, refused or restarting connection: Optuna wraps SQLAlchemy's error in StorageInternalError.
+
+    SQLite has no server to come back: of its errors only a busy file (another writer holds the
+    lock) is worth waiting for; a read-only file, a full disk or a missing directory fails at once.
+    """
+    import sqlite3
+
     from sqlalchemy import exc as sa
 
     seen: BaseException | None = exc
     while seen is not None:
-        if getattr(getattr(seen, "orig", seen), "sqlstate", None) == QUERY_CANCELED:
+        orig = getattr(seen, "orig", seen)
+        if getattr(orig, "sqlstate", None) == QUERY_CANCELED:
             return False  # Ctrl-C cancels the running query (psycopg): the user stops, not the server
+        if isinstance(orig, sqlite3.Error):
+            return any(word in str(orig) for word in ("locked", "busy"))
         if isinstance(seen, (sa.OperationalError, sa.InterfaceError)):
             return True
         if isinstance(seen, sa.DBAPIError) and seen.connection_invalidated:

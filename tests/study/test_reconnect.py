@@ -74,3 +74,19 @@ def test_a_query_cancelled_by_ctrl_c_is_not_taken_for_a_lost_connection():
     cancelled = sa.OperationalError("UPDATE trials ...", {}, psycopg.errors.QueryCanceled("canceling statement"))
     assert not is_connection_error(cancelled)
     assert is_connection_error(sa.OperationalError("SELECT 1", {}, psycopg.OperationalError("server closed")))
+
+
+def test_a_sqlite_file_that_cannot_be_written_fails_at_once_and_a_busy_one_is_waited_for():
+    # No server restarts under SQLite: waiting 300 s on a read-only file only delays its one-line error.
+    import sqlite3
+
+    from sqlalchemy import exc as sa
+
+    from study.optimize.reconnect import is_connection_error
+
+    def wrapped(message):
+        return sa.OperationalError("INSERT ...", {}, sqlite3.OperationalError(message))
+
+    assert not is_connection_error(wrapped("attempt to write a readonly database"))
+    assert not is_connection_error(wrapped("unable to open database file"))
+    assert is_connection_error(wrapped("database is locked"))

@@ -303,11 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         body += f"\nno per-question scores of {metric}: no interval for the bests"
     notes = [
-        ("trial-seconds: sum over trials of (completed - started) from the study storage, i.e. training, the "
-        "eval_loss checks and the final generation and scoring; epochs: epochs trained, a pruned trial counting up "
-        "to where it stopped (a compute measure that other processes on the machine do not disturb)"),
+        (f"trial-seconds: sum over trials of (completed - started) from the study storage, i.e. training, the "
+        f"{pruning_metric} checks and the final generation and scoring; epochs: epochs trained, a pruned trial counting "
+        "up to where it stopped (a compute measure that other processes on the machine do not disturb)"),
         (f"pruners as the study builds them (study.optimize.pruning.make_pruner); median: n_startup_trials=4, "
-        f"n_warmup_steps=0; the pruned arm checks eval_loss {k} time(s) an epoch (step j = j/{k} epochs) and a "
+        f"n_warmup_steps=0; the pruned arm checks {pruning_metric} {k} time(s) an epoch (step j = j/{k} epochs) and a "
         "trial's last check is never a reason to stop; the unpruned arm measures it once an epoch"),
         (f"ceiling: share of the unpruned arm's epochs that the pruner could save at most (every trial after the "
         f"4 start-up trials stopped at its first check, after 1/{k} epoch); pruned trials also skip generating and "

@@ -163,7 +163,8 @@ def info(data: StudyRows) -> Proxy:
 
 
 def figure(p: Proxy) -> FigureBlock:
-    """Rho per check for each objective with its 95 % interval; ±0.3 dotted; the pruner's checks ringed."""
+    """Rho per check for each objective with its 95 % interval; ±0.3 dotted; the pruner's checks ringed; dashed,
+    rho with the objective on the questions the checks never answered."""
     if not p.checks:
         return FigureBlock(KEY, TITLE, None, p.note)
     fig = go.Figure()
@@ -178,6 +179,17 @@ def figure(p: Proxy) -> FigureBlock:
             text=[f"{o}<br>{p.unit} {c.at:g}: rho {r.rho:+.2f} [{r.low:+.2f}, {r.high:+.2f}], n {r.n}" for c, r in pts],
             hovertemplate="%{text}<extra></extra>",
         ))
+        unseen = [(c, c.unseen[i]) for c in p.checks if c.unseen and c.unseen[i] is not None]
+        unseen = [(c, r) for c, r in unseen if r.rho is not None]  # type: ignore[union-attr]
+        if unseen:  # the same objective on the questions the checks never answered: dashed
+            label = f"{o}, questions {p.unseen_from}-{p.questions}"
+            fig.add_trace(go.Scatter(
+                x=[c.at for c, _ in unseen], y=[r.rho for _, r in unseen], mode="lines+markers", name=label,
+                line={"color": color, "dash": "dash"}, marker={"size": 6, "symbol": "diamond"},
+                text=[f"{label}<br>{p.unit} {c.at:g}: rho {r.rho:+.2f} [{r.low:+.2f}, {r.high:+.2f}], n {r.n}"  # type: ignore[union-attr]
+                      for c, r in unseen],
+                hovertemplate="%{text}<extra></extra>",
+            ))
     for y in (-WEAK, WEAK):
         fig.add_hline(y=y, line={"color": "#888888", "dash": "dot"})
     fig.update_layout(height=HEIGHT, title=TITLE, xaxis_title=p.unit, yaxis={"title": f"Spearman rho of {p.metric}",

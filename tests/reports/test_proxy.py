@@ -121,3 +121,4 @@ def test_a_check_on_the_first_questions_is_also_judged_on_the_questions_it_never
     assert f"epoch 1: rho {first.unseen[0].rho:+.2f}" in warning and "(weak)" in warning
     page = table(p)
     assert "rho with rougeL (max), questions 5-12 (not checked)" in page
+    assert [t.name for t in figure(p).figure.data] == ["rougeL (max)", "rougeL (max), questions 5-12"]

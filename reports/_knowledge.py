@@ -197,7 +197,8 @@ def reading(effects: Sequence[Effect], best: Point) -> str:
             said.append(f"{e.remedy}: not compared ({e.n_on} trials with it, {e.n_off} without: too few to tell)")
             continue
         if "gain" in e.trials_only:
-            verdict = "changed, over trials only (no per-question probe scores stored: no claim), knowledge of the trained facts"
+            verdict = ("was measured over trials only on knowledge of the trained facts (no per-question probe "
+                       "scores stored, so no claim)")
         elif e.gain.low > 0:
             verdict = "raised knowledge of the trained facts"
         elif e.gain.high < 0:

@@ -9,9 +9,9 @@ base model, computed once per process) and after tuning give the ``forgetting`` 
 from __future__ import annotations
 
 import json
-from statistics import mean
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import mean
 from typing import Any, Sequence
 
 from study.core.errors import StudyError

@@ -106,8 +106,9 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
                 handle.finish(TrialState.FAIL)
                 say(f"confirm {run.confirms} seed {run.seed}: FAIL {type(exc).__name__}: {exc}")
                 continue
+            per_question = _with_knowledge_gain(result, confirm, run.confirms == BASE)
             record_metrics(handle, result.metrics)
-            record_scores(handle, result.per_item, None, [])
+            record_scores(handle, per_question, None, [])
             values = [result.metrics.get(o.metric, math.nan) for o in objectives_]
             handle.finish(TrialState.COMPLETE if all(math.isfinite(v) for v in values) else TrialState.FAIL,
                           values if all(math.isfinite(v) for v in values) else None)
@@ -115,6 +116,23 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
         say(f"confirm {'base model' if run.confirms == BASE else f'trial {run.confirms}'} seed {run.seed}: "
             + ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(objectives_, values)))
     return done
+
+
+def _with_knowledge_gain(result: Any, confirm: optuna.Study, base: bool) -> dict[str, list]:
+    """The run's per-question scores with its knowledge gain over the confirmation's base run (where probes were scored).
+
+    As in the study (:meth:`study.optimize.loop.StudyRunner._record`): the base run's gain is 0 by
+    definition; a trial's is its seen-probe scores minus the base run's, on the same probes.
+    """
+    if base:
+        reference = result.per_item
+    else:
+        runs = confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        reference = next((t.user_attrs.get(keys.PER_QUESTION) or {} for t in runs
+                          if t.user_attrs.get(keys.CONFIRMS) == BASE), {})
+    gained, items = objectives.knowledge_gain(result.per_item, reference)
+    result.metrics.update(gained)
+    return {**result.per_item, **items}
 
 
 def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:

@@ -104,3 +104,35 @@ def test_the_export_table_keeps_its_columns_apart():
     assert rows[1].split() == ["bertscore_f1", "0.4264", "0.4318", "+0.0055", "[-0.0156,", "+0.0251]", "0.361", "0.4190"]
     assert {len(r) for r in rows} == {len(rows[0])}  # the columns line up
     assert rows[0].index("+0.0123") + len("+0.0123") == header.index("gain") + len("gain")
+
+
+def test_a_knowledge_study_is_confirmed_with_its_gain_over_the_confirmation_base_run(rdb_url):
+    # knowledge_gain is not a score of the run alone: it is the run's seen-probe ROUGE-L minus the base run's.
+    # Without it every run of a study whose objective it is ended FAIL (a NaN objective).
+    from search_spaces import load_space
+    from study.optimize.records import record_config
+    from study.optimize.storage import open_storage
+
+    storage = open_storage(rdb_url)
+    study = optuna.create_study(study_name="k", storage=storage, directions=["maximize"])
+    study.set_metric_names(["knowledge_gain"])
+    space = load_space("smoke")
+    cfg = space.config({n: d.values[0] if hasattr(d, "values") else d.low for n, d in space.dimensions.items()})
+    for value, attrs in ((0.0, {"reference": "base"}), (0.1, {})):
+        trial = study.ask()
+        record_config(trial, cfg)
+        for key, v in attrs.items():
+            trial.set_user_attr(key, v)
+        study.tell(trial, value)
+
+    def runs(cfg: Any, base: bool) -> SimpleNamespace:
+        rng = random.Random(cfg.training.seed)
+        probes = [0.2 + (0.0 if base else 0.1 + rng.gauss(0, 0.01)) for _ in range(6)]
+        return SimpleNamespace(metrics={"rougeL": 0.3}, per_item={"probe_seen_rougeL": probes, "rougeL": [0.3] * 6})
+
+    confirm(study, storage, top=1, seeds=3, say=lambda line: None, run_fn=runs)
+    confirm_runs = optuna.load_study(study_name="k.confirm", storage=storage).trials
+    assert [t.state for t in confirm_runs] == [TrialState.COMPLETE] * 4
+    assert confirm_runs[0].values == [0.0]  # the base run: no gain over itself
+    entry = study.user_attrs["confirmed"]["1"]["knowledge_gain"]
+    assert entry["seeds"] == 3 and entry["mean"] == pytest.approx(0.1, abs=0.02)

@@ -101,6 +101,10 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
             record_config(handle, cfg)
             try:
                 result = run_fn(cfg, run.confirms == BASE)
+            except KeyboardInterrupt:  # ended now, not left RUNNING until its heartbeat goes stale: a rerun redoes it
+                handle.set_user_attr(keys.FAIL_REASON, "interrupted (Ctrl-C)")
+                handle.finish(TrialState.FAIL)
+                raise
             except Exception as exc:  # one failed run must not end the stage; it runs again next time
                 handle.set_user_attr(keys.FAIL_REASON, f"{type(exc).__name__}: {exc}")
                 handle.finish(TrialState.FAIL)

@@ -136,3 +136,22 @@ def test_a_knowledge_study_is_confirmed_with_its_gain_over_the_confirmation_base
     assert confirm_runs[0].values == [0.0]  # the base run: no gain over itself
     entry = study.user_attrs["confirmed"]["1"]["knowledge_gain"]
     assert entry["seeds"] == 3 and entry["mean"] == pytest.approx(0.1, abs=0.02)
+
+
+def test_ctrl_c_ends_the_running_confirmation_run_and_the_next_confirm_redoes_it(rdb_url, qa_file):
+    study, storage = study_with_trials(rdb_url, qa_file)
+    runs = SeededRuns(gain=0.2)
+
+    def interrupted(cfg: Any, base: bool) -> SimpleNamespace:
+        if not base:
+            raise KeyboardInterrupt
+        return runs(cfg, base)
+
+    with pytest.raises(KeyboardInterrupt):
+        confirm(study, storage, top=1, seeds=2, say=lambda line: None, run_fn=interrupted)
+    first = optuna.load_study(study_name="s.confirm", storage=storage).trials
+    assert [(t.state, t.user_attrs.get("fail_reason")) for t in first] == [
+        (TrialState.COMPLETE, None), (TrialState.FAIL, "interrupted (Ctrl-C)")]  # not left RUNNING
+    again = SeededRuns(gain=0.2)
+    confirm(study, storage, top=1, seeds=2, say=lambda line: None, run_fn=again)
+    assert sorted(s for s, _ in again.calls) == [FIRST_SEED, FIRST_SEED + 1]  # the interrupted run, then the other

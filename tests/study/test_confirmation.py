@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 from types import SimpleNamespace
 from typing import Any
 
@@ -113,9 +114,11 @@ def test_a_knowledge_study_is_confirmed_with_its_gain_over_the_confirmation_base
     from study.optimize.records import record_config
     from study.optimize.storage import open_storage
 
-    storage = open_storage(rdb_url)
+    storage = open_storage(rdb_url, heartbeat_seconds=None)  # trials added by hand, not by a running study
     study = optuna.create_study(study_name="k", storage=storage, directions=["maximize"])
-    study.set_metric_names(["knowledge_gain"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(["knowledge_gain"])
     space = load_space("smoke")
     cfg = space.config({n: d.values[0] if hasattr(d, "values") else d.low for n, d in space.dimensions.items()})
     for value, attrs in ((0.0, {"reference": "base"}), (0.1, {})):

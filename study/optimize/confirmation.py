@@ -32,7 +32,7 @@ from study.core.config import TrialConfig
 from study.core.errors import StudyError
 from study.optimize import claims
 from study.optimize.records import record_config, record_metrics, record_scores, trial_config
-from study.optimize.recovery import Heartbeat
+from study.optimize.recovery import Heartbeat, fail_stale_trials
 from study.optimize.reference import is_base
 
 FIRST_SEED = 1000  # fresh seeds: the study chose its best trials on their own seed (0 by default)
@@ -88,6 +88,7 @@ def confirmation_study(study: optuna.Study, storage: Any) -> optuna.Study:
 def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequence[Run], run_fn: RunFn,
             objectives_: Sequence[Objective], say: Callable[[str], None] = print) -> int:
     """Run every planned run that no worker has done or is doing; returns how many this process ran."""
+    fail_stale_trials(confirm, storage)  # the runs of a study.confirm that was killed: failed, so claimed again below
     by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
     done = 0
     for run in runs:

@@ -88,8 +88,10 @@ class RequeueStaleTrials:
         if study.study_name.endswith(PRUNING_SUFFIX):
             return  # pruning trials record no heartbeats; they are failed with their main trial below
         history = trial.system_attrs.get("retry_history", [])
-        # The base model's trial is not queued again: the next worker to start scores it anew.
-        again = len(history) < self.max_retry and keys.REFERENCE not in trial.user_attrs
+        # The base model's trial and a confirmation run are not queued again: they are claimed by their
+        # attributes, and the next worker (or study.confirm) to come claims and runs them anew.
+        claimed = keys.REFERENCE in trial.user_attrs or keys.CONFIRMS in trial.user_attrs
+        again = len(history) < self.max_retry and not claimed
         if again:
             seed = copy.copy(trial)
             seed.user_attrs = {keys.RETRY_OF: history[0] if history else trial.number}

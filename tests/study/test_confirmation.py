@@ -158,3 +158,25 @@ def test_ctrl_c_ends_the_running_confirmation_run_and_the_next_confirm_redoes_it
     again = SeededRuns(gain=0.2)
     confirm(study, storage, top=1, seeds=2, say=lambda line: None, run_fn=again)
     assert sorted(s for s, _ in again.calls) == [FIRST_SEED, FIRST_SEED + 1]  # the interrupted run, then the other
+
+
+def test_a_run_whose_study_confirm_was_killed_is_failed_and_run_again(rdb_url, qa_file):
+    import time
+
+    from study.optimize import claims
+    from study.optimize.confirmation import Run, confirmation_study, top_trials
+    from study.optimize.storage import open_storage
+
+    study, _ = study_with_trials(rdb_url, qa_file)
+    storage = open_storage(rdb_url, heartbeat_seconds=1)  # stale after 2 s without a heartbeat
+    confirm_study = confirmation_study(study, storage)
+    number = top_trials(study, 1, None)[0].number
+    assert claims.claim(confirm_study, Run(number, FIRST_SEED).attrs) is not None  # then the process is SIGKILLed
+    time.sleep(2.5)
+    runs = SeededRuns(gain=0.2)
+    confirm(study, storage, top=1, seeds=1, say=lambda line: None, run_fn=runs)
+    assert sorted(str(s) for s, _ in runs.calls) == sorted(["base", str(FIRST_SEED)])  # run again, not skipped
+    states = [(t.user_attrs.get("confirms"), t.state) for t in optuna.load_study(study_name="s.confirm",
+                                                                                storage=storage).trials]
+    assert (number, TrialState.FAIL) in states and (number, TrialState.COMPLETE) in states
+    assert not any(t.state == TrialState.WAITING for t in confirm_study.get_trials())  # claimed, not queued again

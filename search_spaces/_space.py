@@ -15,8 +15,10 @@ or a searched dimension, given as a mapping::
       epochs: {low: 1, high: 3}             # integers when low and high are integers
       batch_size: {low: 4, high: 16, step: 4}
 
-The ``study:`` section sets objectives, sampler, pruner and trials (``StudySettings``). The
-whole file is validated on load and every problem is reported together.
+The ``study:`` section sets objectives, sampler, pruner and trials (``StudySettings``); the
+pruner by name (``pruner: median``) or with settings (``pruner: {name: median, n_startup_trials: 8}``,
+checked by :mod:`study.pruners`). The whole file is validated on load and every problem is
+reported together.
 """
 
 from __future__ import annotations
@@ -197,8 +199,9 @@ def parse_space(raw: Mapping[str, Any], where: str, name: str = "space") -> Sear
 
 def _check_settings(settings: StudySettings) -> list[str]:
     from objectives import METRICS, parse_objectives
+    from study import pruners
 
-    problems = []
+    problems = pruners.check(settings.pruner, "study.pruner")
     try:
         parse_objectives(settings.objectives, where="'study.objectives'")
     except StudyError as exc:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from study import pruners
 from study.cli import entry_point, quiet_libraries
 from study.core.errors import StudyError
 
@@ -70,7 +71,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "trial-<n>-adapter.zip in its artifacts (load it with peft.PeftModel.from_pretrained)")
     p.add_argument("--objectives", help="comma-separated metric:max|min, e.g. rougeL:max,train_seconds:min")
     p.add_argument("--sampler", help="tpe, nsga2, gp, random or grid")
-    p.add_argument("--pruner", help="none, median, successive_halving, hyperband or wilcoxon")
+    p.add_argument("--pruner", metavar="NAME",
+                   help=f"one of {', '.join(pruners.names())} (its settings: the space's study.pruner; "
+                        "--explain pruner lists them)")
     p.add_argument("--pruning-metric", help="validation metric the pruner watches (e.g. eval_loss, rougeL)")
     p.add_argument("--checks-per-epoch", type=int, metavar="K",
                    help="times an epoch the pruner sees the pruning metric (default: the space's, usually 2)")
@@ -83,8 +86,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--allow-hub", action="store_true", help="allow downloading models from the Hugging Face hub")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per trial only)")
     p.add_argument("--explain", nargs="?", const="all", metavar="SECTION",
-                   help="print every key of a config section (study, model, data, lora, training, decoding, "
-                        "pretraining, evaluation; default all) with its type, default, range and help, and exit")
+                   help="print every key of a config section (study, pruner, model, data, lora, training, "
+                        "decoding, pretraining, evaluation; default all) with its type, default, range and help, and exit")
     return p.parse_args(argv)
 
 
@@ -92,11 +95,13 @@ def _settings(space: Any, args: argparse.Namespace) -> Any:
     from dataclasses import replace
 
     from study.core.config import StudySettings, check_value
+    from study.core.pruner_spec import PrunerSpec
 
+    same_pruner = args.pruner == space.settings.pruner.name  # keeps the settings the space gave it
     overrides = {
         "objectives": tuple(s.strip() for s in args.objectives.split(",")) if args.objectives else None,
         "sampler": args.sampler,
-        "pruner": args.pruner,
+        "pruner": None if args.pruner is None or same_pruner else PrunerSpec(args.pruner),
         "pruning_metric": args.pruning_metric,
         "checks_per_epoch": args.checks_per_epoch,
         "n_trials": args.trials,
@@ -107,6 +112,8 @@ def _settings(space: Any, args: argparse.Namespace) -> Any:
         problem = check_value(StudySettings, key, value)
         if problem:
             problems.append(f"{SETTING_FLAGS[key]} {problem}")
+    if "pruner" in overrides:
+        problems += pruners.check(overrides["pruner"], SETTING_FLAGS["pruner"])
     if problems:
         raise StudyError.collect(problems, "command line")
     return replace(space.settings, **overrides)
@@ -217,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.explain:
         from study.core.config import SECTIONS, explain
 
-        names = ["study", *SECTIONS] if args.explain == "all" else [args.explain]
-        print("\n\n".join(explain(name) for name in names))
+        names = ["study", "pruner", *SECTIONS] if args.explain == "all" else [args.explain]
+        print("\n\n".join(pruners.explain() if name == "pruner" else explain(name) for name in names))
         return 0
     quiet_libraries(allow_hub=args.allow_hub)
     runner, storage_url = _prepare(args)
@@ -235,7 +242,6 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     from study.finetune.model import check_quantization, resolve_model
     from study.optimize.dashboard import default_artifact_dir
     from study.optimize.loop import StudyRunner
-    from study.optimize.pruning import make_pruner
     from study.optimize.samplers import make_sampler, sampler_seed
     from study.optimize.storage import check_heartbeat, check_shareable, default_storage_url, open_storage
 
@@ -248,7 +254,6 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     settings = _settings(space, args)
     objectives = parse_objectives(settings.objectives)
     parse_objectives([settings.pruning_metric], where="--pruning-metric")
-    make_pruner(settings.pruner)
     grid = space.grid() if settings.sampler == "grid" else None
     make_sampler(settings.sampler, args.seed, grid)
     space = _with_probes(space, objectives, settings)

@@ -60,17 +60,6 @@ def versions() -> dict[str, str]:
     return out
 
 
-def load_study(storage_url: str, name: str) -> Any:
-    import optuna
-
-    from study.optimize.storage import existing_study, open_storage
-
-    storage = open_storage(storage_url)
-    if existing_study(storage, name) is None:
-        raise StudyError(f"--study-name {name}: no such study in {storage_url}")
-    return optuna.load_study(study_name=name, storage=storage)
-
-
 def pick_trials(study: Any, trial: int | None, pareto: bool, by: str | None) -> tuple[list[Any], str]:
     """The trials to export and a sentence saying how they were chosen.
 
@@ -300,10 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     from study.core.yamlio import write_yaml
     from study.optimize.dashboard import artifact_store, default_artifact_dir
     from study.optimize.records import trial_config
-    from study.optimize.storage import default_storage_url
+    from study.optimize.storage import default_storage_url, load_existing_study
 
     storage_url = args.storage or default_storage_url(args.study_name)
-    study = load_study(storage_url, args.study_name)
+    study, _ = load_existing_study(storage_url, args.study_name)
     artifacts = Path(args.artifact_dir) if args.artifact_dir else default_artifact_dir(storage_url, args.study_name)
     store = artifact_store(artifacts) if artifacts is not None and (args.artifact_dir or artifacts.is_dir()) else None
     chosen, chosen_by = pick_trials(study, args.trial, args.pareto, args.by)

@@ -86,7 +86,7 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
 
     settings = replace(space.settings, objectives=(objective,), pruner=pruner, pruning_metric=pruning_metric,
                        n_trials=n_trials, sample_answers=0, checks_per_epoch=checks)
-    base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
+    base_cfg = space.first_config()
     runner = StudyRunner(
         space=space,
         settings=settings,
@@ -178,12 +178,6 @@ def _check_metric(name: str) -> None:
 
     if name not in METRICS:
         raise SystemExit(f"{NAME}: --pruning-metric: unknown metric {name!r} (valid: {', '.join(METRICS)})")
-
-
-def _first(dim: Any) -> Any:
-    from search_spaces import Choice
-
-    return dim.values[0] if isinstance(dim, Choice) else dim.low
 
 
 def main(argv: list[str] | None = None) -> int:

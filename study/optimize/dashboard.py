@@ -67,8 +67,8 @@ def _num(value: Any) -> str:
 #: Under every validation gain: those questions chose the trial, so the gain flatters it.
 SELECTION_CAVEAT = (
     "Gains are on the validation questions that chose this configuration, so they are optimistic (the winner's "
-    "curse); they compare with the base model answering with this trial's decoding and prompt, and '(decoding only)' "
-    "marks a gain over the base trial's default decoding that vanishes then. The unbiased comparison is "
+    "curse); they compare with the base model answering with this trial's decoding and prompt; a gain over the base trial's "
+    "default decoding that vanishes then is marked as decoding only. The unbiased comparison is "
     "`study.export` on the untouched test split."
 )
 

@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 import optuna
 from optuna.trial import TrialState
 
-from objectives import Objective
+from objectives import Objective, direction_of
 from study.core import keys
 from study.core.errors import StudyError
 
@@ -213,8 +213,7 @@ def check_compatible(storage: optuna.storages.BaseStorage, name: str, objectives
     study = optuna.load_study(study_name=name, storage=storage)
     # Names are set just after creation: a worker that starts at that moment sees none yet.
     names = study.metric_names or [o.metric for o in objectives]
-    maximize = optuna.study.StudyDirection.MAXIMIZE
-    have = [f"{m}:{'max' if d == maximize else 'min'}" for m, d in zip(names, study.directions)]
+    have = [f"{m}:{direction_of(d)}" for m, d in zip(names, study.directions)]
     want = [str(o) for o in objectives]
     if have != want:
         raise StudyError(

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from search_spaces._space import SearchSpace
+from study import pruners
+from study.core.config import StudySettings
 from study.core.errors import StudyError
 
 #: Sections and data keys loaded once per process: the same for every trial, never searched.
@@ -55,6 +57,20 @@ def reads_probes(space: SearchSpace) -> bool:
 def reads_corpus(space: SearchSpace) -> bool:
     """Whether some trial puts retrieved passages into its prompts, and so reads the retrieval corpus."""
     return any(possible(space, "retrieval.top_k"))
+
+
+def check_pruning(settings: StudySettings) -> None:
+    """A per-question pruner (its registry step is a question) needs a pruning metric scored question by question."""
+    from objectives import registered
+
+    chosen = pruners.choose(settings.pruner)
+    if not chosen.per_question:
+        return
+    per_question = [m.name for m in registered().values() if m.per_question is not None and m.from_rows is None]
+    if settings.pruning_metric not in per_question:
+        raise StudyError(f"the {chosen.name} pruner compares trials question by question, so its "
+                         f"pruning metric must be scored per question, not '{settings.pruning_metric}' "
+                         f"(use {', '.join(per_question)})")
 
 
 def check_rank(space: SearchSpace, hidden_size: int | None) -> None:

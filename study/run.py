@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     """Check everything the user gave, then open the storage; returns the study runner and the storage URL."""
     from objectives import parse_objectives
-    from search_spaces import check_loaded_once, load_space, with_probes
+    from search_spaces import check_loaded_once, check_pruning, load_space, with_probes
     from study.finetune.data import load_splits
     from study.finetune.model import check_quantization, resolve_model
     from study.optimize.dashboard import default_artifact_dir
@@ -187,6 +187,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     settings = _settings(space, args)
     objectives = parse_objectives(settings.objectives)
     parse_objectives([settings.pruning_metric], where="--pruning-metric")
+    check_pruning(settings)
     grid = space.grid() if settings.sampler == "grid" else None
     make_sampler(settings.sampler, args.seed, grid)
     space = with_probes(space, [o.metric for o in objectives] + [settings.pruning_metric])

@@ -8,6 +8,7 @@ from search_spaces import (
     Choice,
     Range,
     check_loaded_once,
+    check_pruning,
     check_rank,
     parse_space,
     possible,
@@ -81,3 +82,10 @@ def test_each_dimension_answers_for_itself():
     assert choice.extremes() == [3, 1] and log.extremes() == [1e-4, 1e-2]
     assert choice.grid() == [3, 1] and ints.grid() == [1, 3, 5] and stepped.grid() == pytest.approx([0.0, 0.1, 0.2])
     assert log.grid() is None and Range(0.0, 1.0).grid() is None
+
+
+def test_a_per_question_pruner_needs_a_metric_scored_per_question():
+    check_pruning(space(study={"pruner": "wilcoxon", "pruning_metric": "rougeL"}).settings)
+    check_pruning(space(study={"pruner": "median", "pruning_metric": "eval_loss"}).settings)
+    with pytest.raises(StudyError, match="the wilcoxon pruner .* not 'bleu'"):  # a corpus metric: no per-question score
+        check_pruning(space(study={"pruner": "wilcoxon", "pruning_metric": "bleu"}).settings)

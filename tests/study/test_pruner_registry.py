@@ -115,6 +115,19 @@ def test_bad_pruner_settings_stop_the_run_with_one_line_naming_the_key(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["space.yaml"]  # no storage, no directory
 
 
+@pytest.mark.parametrize("pruner", ["wilcoxon", {"name": "patient", "wrapped_pruner": "wilcoxon"}])
+def test_a_per_question_pruner_on_a_metric_without_per_question_scores_stops_before_anything(tmp_path, capsys,
+                                                                                             pruner):
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump({"study": {"pruner": pruner, "pruning_metric": "eval_loss"}}))
+    db = tmp_path / "s.db"
+    code = main(["--space", str(space), "--storage", f"sqlite:///{db}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert "pruning metric must be scored per question, not 'eval_loss' (use rouge1, rouge2, rougeL" in err[0]
+    assert not db.exists()
+
+
 def test_the_pruner_flag_keeps_the_settings_the_space_gave_the_same_pruner(tmp_path):
     from study.run import _settings
 

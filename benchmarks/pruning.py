@@ -54,7 +54,7 @@ from benchmarks import _common as common
 NAME = "pruning"
 GOAL_SAVED = 0.40
 GOAL_BEST_WITHIN = 0.02
-STARTUP_TRIALS = 4  # study.optimize.pruning.make_pruner: the median pruner's n_startup_trials
+STARTUP_TRIALS = 4  # study/pruners/_median.py: the median pruner's default n_startup_trials
 
 
 def make_space(train: int, val: int, new_tokens: int, max_len: int) -> Any:
@@ -86,7 +86,7 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
 
     settings = replace(space.settings, objectives=(objective,), pruner=pruner, pruning_metric=pruning_metric,
                        n_trials=n_trials, sample_answers=0, checks_per_epoch=checks)
-    base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
+    base_cfg = space.first_config()
     runner = StudyRunner(
         space=space,
         settings=settings,
@@ -178,12 +178,6 @@ def _check_metric(name: str) -> None:
 
     if name not in METRICS:
         raise SystemExit(f"{NAME}: --pruning-metric: unknown metric {name!r} (valid: {', '.join(METRICS)})")
-
-
-def _first(dim: Any) -> Any:
-    from search_spaces import Choice
-
-    return dim.values[0] if isinstance(dim, Choice) else dim.low
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -306,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         (f"trial-seconds: sum over trials of (completed - started) from the study storage, i.e. training, the "
         f"{pruning_metric} checks and the final generation and scoring; epochs: epochs trained, a pruned trial counting "
         "up to where it stopped (a compute measure that other processes on the machine do not disturb)"),
-        (f"pruners as the study builds them (study.optimize.pruning.make_pruner); median: n_startup_trials=4, "
+        (f"pruners as the study builds them (study.pruners, at their defaults); median: n_startup_trials=4, "
         f"n_warmup_steps=0; the pruned arm checks {pruning_metric} {k} time(s) an epoch (step j = j/{k} epochs) and a "
         "trial's last check is never a reason to stop; the unpruned arm measures it once an epoch"),
         (f"ceiling: share of the unpruned arm's epochs that the pruner could save at most (every trial after the "

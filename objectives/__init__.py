@@ -9,6 +9,7 @@ from __future__ import annotations
 from objectives._bertscore import BertScorer, default_encoder_path
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
 from objectives._gain import Gain, decoding_only, verdict
+from objectives._front import direction_of, dominates, pareto_front
 from objectives._registry import Answers, Metric, answer_metrics, metric, register, registered, unproduced
 from objectives._objectives import (
     KNOWLEDGE_METRICS,
@@ -53,6 +54,9 @@ from objectives._text import (
 )
 
 __all__ = [
+    "direction_of",
+    "dominates",
+    "pareto_front",
     "Gain",
     "decoding_only",
     "verdict",

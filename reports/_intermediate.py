@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from reports._block import FRONT_COLOR, HEIGHT, OTHER_COLOR, TRIAL_COLOR, FigureBlock
 from reports._rows import Series, StudyRows
+from study import pruners
 from study.core import keys
 
 KEY, TITLE = "intermediate", "Intermediate values"
@@ -46,12 +47,12 @@ def intermediate_series(study: optuna.Study, companion: optuna.Study | None = No
 
 
 def figure(data: StudyRows) -> FigureBlock:
-    """One line per trial of ``data.series``; the x axis in epochs, or questions for the wilcoxon pruner."""
+    """One line per trial of ``data.series``; the x axis in epochs, or questions for a per-question pruner."""
     if not data.series:
         return FigureBlock(KEY, TITLE, None, "no trial reported intermediate values (no pruner, or none ran yet)")
     metric = data.attrs.get(keys.PRUNING_METRIC) or "intermediate value"
-    per_question = data.attrs.get(keys.PRUNER) == "wilcoxon"
-    step = "question" if per_question else "epoch"
+    step = pruners.stored_unit(data.attrs)
+    per_question = step == pruners.QUESTION
     per_epoch = 1 if per_question else int(data.attrs.get(keys.CHECKS_PER_EPOCH) or 1)  # step j = j / k epochs
     fig = go.Figure()
     legend_shown: set[str] = set()

@@ -22,7 +22,7 @@ import optuna
 import plotly.graph_objects as go
 from optuna.trial import FrozenTrial, TrialState
 
-from objectives import indistinguishable
+from objectives import direction_of, indistinguishable, pareto_front
 from reports._block import FRONT_COLOR, HEIGHT, OTHER_COLOR, FigureBlock, grid, no_complete, trial_hover
 from reports._rows import ObjectiveInfo, StudyRows, TrialRow, approach, as_number, base_row, is_base_trial, scored
 
@@ -33,19 +33,13 @@ SYMBOLS = {"fine-tuning only": "circle", "retrieval only": "square", "fine-tunin
            "neither": "x"}
 
 
-def _dominates(a: Sequence[float], b: Sequence[float], signs: Sequence[float]) -> bool:
-    """Whether ``a`` is no worse than ``b`` on every objective and better on one (signs: +1 minimise)."""
-    pairs = [(s * x, s * y) for s, x, y in zip(signs, a, b)]
-    return all(x <= y for x, y in pairs) and any(x < y for x, y in pairs)
-
-
 def pareto_trials(study: optuna.Study) -> list[FrozenTrial]:
     """The Pareto front of the fine-tuned trials (the base model left out), best first by the first objective."""
-    signs = [-1.0 if d == optuna.study.StudyDirection.MAXIMIZE else 1.0 for d in study.directions]
+    best_first = -1.0 if direction_of(study.directions[0]) == "max" else 1.0
     done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
             if t.values and not is_base_trial(t)]
-    front = [t for t in done if not any(_dominates(o.values, t.values, signs) for o in done)]
-    return sorted(front, key=lambda t: (signs[0] * t.values[0], t.number))
+    front = pareto_front(done, lambda t: t.values, study.directions)
+    return sorted(front, key=lambda t: (best_first * t.values[0], t.number))
 
 
 def close_to_best(rows: Sequence[TrialRow], pareto: Sequence[TrialRow],

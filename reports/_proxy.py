@@ -7,7 +7,7 @@ interval (Fisher z with the standard error 1.06 / sqrt(n − 3) of Fieller, Hart
 Pearson). The expected sign is + where the pruning metric and the objective improve in the
 same direction and − otherwise. A warning names the objectives for which, at a check where
 the pruner decided (where it stopped a trial; every check while none was stopped), rho is
-weak (|rho| < :data:`WEAK`) or has the wrong sign. For the wilcoxon pruner a step is a
+weak (|rho| < :data:`WEAK`) or has the wrong sign. For a per-question pruner a step is a
 question, and the value is the running mean of the per-question scores so far.
 
 Where the checks answered only the first N validation questions (``study.check_questions``)
@@ -29,6 +29,7 @@ from reports._block import FRONT_COLOR, GROUP_COLORS, HEIGHT, FigureBlock
 from reports._cells import fmt
 from reports._cells import table as html_table
 from reports._rows import ObjectiveInfo, Series, StudyRows, TrialRow, scored
+from study import pruners
 from study.core import keys
 
 KEY, TITLE = "proxy", "Does the pruning metric predict the objectives?"
@@ -45,7 +46,7 @@ class Rho(NamedTuple):
 
 class Check(NamedTuple):
     step: int
-    at: float  # epoch (step / checks per epoch), or questions scored for the wilcoxon pruner
+    at: float  # epoch (step / checks per epoch), or questions scored for a per-question pruner
     decides: bool  # the pruner decided here
     rhos: tuple[Rho, ...]  # one per objective
     unseen: tuple[Rho | None, ...] = ()  # per objective: rho with its score on the questions the checks skipped
@@ -85,17 +86,17 @@ def proxy(data: StudyRows) -> Proxy:
     direction = METRICS.get(metric)
     expected = tuple(None if direction is None else (1 if (direction == "max") == (o.direction == "maximize") else -1)
                      for o in objectives)
-    wilcoxon = data.attrs.get(keys.PRUNER) == "wilcoxon"
-    unit = "questions" if wilcoxon else "epoch"
+    per_question = pruners.stored_unit(data.attrs) == pruners.QUESTION
+    unit = "questions" if per_question else "epoch"
     series = {s.number: s for s in data.series}
     done = [r for r in scored(data.trials) if r.number in series]
     if len(done) < MIN_TRIALS:
         note = (f"needs at least {MIN_TRIALS} COMPLETE trials with intermediate values to rank; "
                 f"the study has {len(done)}")
         return Proxy(metric, objectives, expected, unit, (), (), note)
-    values = {r.number: _values(series[r.number], wilcoxon) for r in done}
+    values = {r.number: _values(series[r.number], per_question) for r in done}
     pruned_at = {s.steps[-1] for s in data.series if s.state == "PRUNED" and s.steps}
-    per_epoch = 1 if wilcoxon else int(data.attrs.get(keys.CHECKS_PER_EPOCH) or 1)
+    per_epoch = 1 if per_question else int(data.attrs.get(keys.CHECKS_PER_EPOCH) or 1)
     skipped, unseen_scores = _unseen_scores(done, objectives)
     checks = []
     for step in sorted({st for v in values.values() for st in v}):
@@ -105,7 +106,7 @@ def proxy(data: StudyRows) -> Proxy:
                      for i in range(len(objectives)))
         unseen = tuple(None if scores is None else rho_interval(x, [scores[r.number] for r in at_step])
                        for scores in unseen_scores)
-        checks.append(Check(step, step + 1 if wilcoxon else step / per_epoch, not pruned_at or step in pruned_at, rhos,
+        checks.append(Check(step, step + 1 if per_question else step / per_epoch, not pruned_at or step in pruned_at, rhos,
                             unseen))
     note = None if pruned_at else "no trial was pruned yet: every check is treated as one where the pruner decides"
     return Proxy(metric, objectives, expected, unit, tuple(checks), _warnings(metric, objectives, expected, unit, checks),

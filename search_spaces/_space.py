@@ -15,8 +15,10 @@ or a searched dimension, given as a mapping::
       epochs: {low: 1, high: 3}             # integers when low and high are integers
       batch_size: {low: 4, high: 16, step: 4}
 
-The ``study:`` section sets objectives, sampler, pruner and trials (``StudySettings``). The
-whole file is validated on load and every problem is reported together.
+The ``study:`` section sets objectives, sampler, pruner and trials (``StudySettings``); the
+pruner by name (``pruner: median``) or with settings (``pruner: {name: median, n_startup_trials: 8}``,
+checked by :mod:`study.pruners`). The whole file is validated on load and every problem is
+reported together.
 """
 
 from __future__ import annotations
@@ -37,31 +39,12 @@ from study.core.config import (
     field_types,
     fields_of,
 )
+from search_spaces._dimensions import Choice, Dimension, Range
 from study.core.errors import StudyError
 from study.core.yamlio import read_yaml
 
 SPACES_DIR = Path(__file__).resolve().parent
 RANGE_KEYS = {"low", "high", "log", "step"}
-
-
-@dataclass(frozen=True)
-class Choice:
-    values: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Range:
-    low: float | int
-    high: float | int
-    log: bool = False
-    step: float | int | None = None
-
-    @property
-    def is_int(self) -> bool:
-        return isinstance(self.low, int) and isinstance(self.high, int)
-
-
-Dimension = Choice | Range
 
 
 @dataclass(frozen=True)
@@ -75,15 +58,11 @@ class SearchSpace:
 
     def suggest(self, trial: Any) -> TrialConfig:
         """Ask ``trial`` (an ``optuna.Trial``) for each dimension and build the trial's config."""
-        params: dict[str, Any] = {}
-        for name, dim in self.dimensions.items():
-            if isinstance(dim, Choice):
-                params[name] = trial.suggest_categorical(name, list(dim.values))
-            elif dim.is_int:
-                params[name] = trial.suggest_int(name, dim.low, dim.high, step=dim.step or 1, log=dim.log)
-            else:
-                params[name] = trial.suggest_float(name, dim.low, dim.high, step=dim.step, log=dim.log)
-        return self.config(params)
+        return self.config({name: dim.suggest(trial, name) for name, dim in self.dimensions.items()})
+
+    def first_config(self) -> TrialConfig:
+        """The config of every dimension's first value: what a process loads (model, data) and checks first."""
+        return self.config({name: dim.first() for name, dim in self.dimensions.items()})
 
     def config(self, params: Mapping[str, Any]) -> TrialConfig:
         """The config for given parameter values (what export uses to rebuild a trial)."""
@@ -111,18 +90,13 @@ class SearchSpace:
         """Every dimension as a finite list of values, for Optuna's grid sampler."""
         grid: dict[str, list[Any]] = {}
         for name, dim in self.dimensions.items():
-            if isinstance(dim, Choice):
-                grid[name] = list(dim.values)
-            elif dim.is_int and not dim.log:
-                grid[name] = list(range(dim.low, dim.high + 1, dim.step or 1))
-            elif dim.step is not None and not dim.log:
-                n = int(round((dim.high - dim.low) / dim.step))
-                grid[name] = [dim.low + i * dim.step for i in range(n + 1)]
-            else:
+            values = dim.grid()
+            if values is None:
                 raise StudyError(
                     f"space '{self.name}': the grid sampler needs choices or stepped ranges, "
                     f"but '{name}' is a continuous range"
                 )
+            grid[name] = values
         return grid
 
     def grid_size(self) -> int:
@@ -197,8 +171,9 @@ def parse_space(raw: Mapping[str, Any], where: str, name: str = "space") -> Sear
 
 def _check_settings(settings: StudySettings) -> list[str]:
     from objectives import METRICS, parse_objectives
+    from study import pruners
 
-    problems = []
+    problems = pruners.check(settings.pruner, "study.pruner")
     try:
         parse_objectives(settings.objectives, where="'study.objectives'")
     except StudyError as exc:

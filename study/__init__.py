@@ -9,6 +9,7 @@ import-linter contract in ``pyproject.toml``, checked by ``make test``):
 
 - :mod:`study.optimize`: the study loop, pruning and its pruning study, recovery, workers, storage, samplers;
 - :mod:`study.finetune`: data, model, training, evaluation, the trial recipe;
+- :mod:`study.pruners`: the pruner registry, one module per pruner;
 - :mod:`study.core`: errors, YAML, configuration (no torch, no optuna).
 """
 

@@ -40,13 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         raise StudyError.collect(problems, "command line")
     quiet_libraries(allow_hub=args.allow_hub)
-    from study.export import load_study
     from study.optimize.confirmation import confirm
-    from study.optimize.storage import default_storage_url, open_storage
+    from study.optimize.storage import default_storage_url, load_existing_study
 
     storage_url = args.storage or default_storage_url(args.study_name)
-    study = load_study(storage_url, args.study_name)
-    storage = open_storage(storage_url)
+    study, storage = load_existing_study(storage_url, args.study_name)
     lines = confirm(study, storage, args.top, args.seeds, args.by, allow_hub=args.allow_hub,
                     show_progress=not args.no_progress)
     print("\n".join(lines))

@@ -7,8 +7,8 @@
 
 In a multi-objective study "best" is the Pareto-optimal trial that is best on ``--by``
 (default: the first objective); after ``python -m study.confirm`` it is the confirmed
-configuration with the best seed mean, and where no confirmed configuration's interval lies
-above the base model's, that is said first. The test split, untouched during the study, is
+configuration with the best seed mean (:mod:`study.optimize.selection` picks), and where no
+confirmed configuration's interval lies above the base model's, that is said first. The test split, untouched during the study, is
 scored here: the trial's fine-tune is run again from its config (same seed), and it and the
 base model answer the test questions; ``test_comparison`` holds the paired gain per
 objective with its 95 % interval and p-value, printed as a table with a verdict in words.
@@ -58,69 +58,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def load_study(storage_url: str, name: str) -> Any:
-    import optuna
-
-    from study.optimize.storage import existing_study, open_storage
-
-    storage = open_storage(storage_url)
-    if existing_study(storage, name) is None:
-        raise StudyError(f"--study-name {name}: no such study in {storage_url}")
-    return optuna.load_study(study_name=name, storage=storage)
-
-
-def pick_trials(study: Any, trial: int | None, pareto: bool, by: str | None) -> tuple[list[Any], str]:
-    """The trials to export and a sentence saying how they were chosen.
-
-    The base model's trial is never exported (there is nothing to reproduce). Where
-    ``study.confirm`` has run, the best is the confirmed configuration with the best seed
-    mean; otherwise the Pareto-optimal trial best on ``by`` in its single validation run.
-    """
-    from optuna.trial import TrialState
-
-    from study.optimize.reference import is_base
-
-    if trial is not None:
-        found = [t for t in study.get_trials(deepcopy=False) if t.number == trial]
-        if not found:
-            raise StudyError(f"--trial {trial}: the study has trials 0..{len(study.trials) - 1}")
-        if found[0].state != TrialState.COMPLETE:
-            raise StudyError(f"--trial {trial}: the trial is {found[0].state.name}, only COMPLETE trials can be exported")
-        if is_base(found[0]):
-            raise StudyError(f"--trial {trial}: that is the untuned base model, which has no fine-tune to export")
-        return found, f"trial {trial}, as asked"
-    complete = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if not is_base(t)]
-    if not complete:
-        raise StudyError(f"study '{study.study_name}' has no completed fine-tune yet")
-    front = [t for t in study.best_trials if not is_base(t)] or _front_of(study, complete)
-    if pareto:
-        return sorted(front, key=lambda t: t.number), "the Pareto front (the base model left out)"
-    names = study.metric_names or [f"objective{i}" for i in range(len(study.directions))]
-    if by is not None and by not in names:
-        raise StudyError(f"--by {by}: not an objective of this study ({', '.join(names)})")
-    index = names.index(by) if by in names else 0
-    maximize = study.directions[index].name == "MAXIMIZE"
-    summary = confirmed_table(study)
-    candidates = [t for t in complete if names[index] in summary.get(t.number, {})]
-    if candidates:
-        best = sorted(candidates, key=lambda t: summary[t.number][names[index]]["mean"], reverse=maximize)[0]
-        return [best], f"the confirmed configuration with the best seed mean of {names[index]} (study.confirm)"
-    best = sorted(front, key=lambda t: t.values[index], reverse=maximize)[0]
-    return [best], (f"the Pareto trial best on {names[index]} in its single validation run "
-                    "(not confirmed: python -m study.confirm re-trains the best with several seeds)")
-
-
-def _front_of(study: Any, trials: list[Any]) -> list[Any]:
-    """Pareto-optimal trials among ``trials`` (the study's front without the base model may be empty)."""
-    signs = [1 if d.name == "MAXIMIZE" else -1 for d in study.directions]
-
-    def dominates(a: Any, b: Any) -> bool:
-        pairs = [(s * x, s * y) for s, x, y in zip(signs, a.values, b.values)]
-        return all(x >= y for x, y in pairs) and any(x > y for x, y in pairs)
-
-    return [t for t in trials if not any(dominates(o, t) for o in trials if o is not t)]
 
 
 def confirmation_warning(study: Any, metric: str) -> str | None:
@@ -300,10 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     from study.core.yamlio import write_yaml
     from study.optimize.dashboard import artifact_store, default_artifact_dir
     from study.optimize.records import trial_config
-    from study.optimize.storage import default_storage_url
+    from study.optimize.selection import pick_trials
+    from study.optimize.storage import default_storage_url, load_existing_study
 
     storage_url = args.storage or default_storage_url(args.study_name)
-    study = load_study(storage_url, args.study_name)
+    study, _ = load_existing_study(storage_url, args.study_name)
     artifacts = Path(args.artifact_dir) if args.artifact_dir else default_artifact_dir(storage_url, args.study_name)
     store = artifact_store(artifacts) if artifacts is not None and (args.artifact_dir or artifacts.is_dir()) else None
     chosen, chosen_by = pick_trials(study, args.trial, args.pareto, args.by)

@@ -154,10 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     from optuna.trial import TrialState
 
-    from study.export import load_study
-    from study.optimize.storage import default_storage_url
+    from study.optimize.storage import default_storage_url, load_existing_study
 
-    study = load_study(args.storage or default_storage_url(args.study_name), args.study_name)
+    study, _ = load_existing_study(args.storage or default_storage_url(args.study_name), args.study_name)
     if args.command == "export":
         complete = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
         if args.trials:

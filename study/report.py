@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from study.cli import entry_point, quiet_libraries
 from study.core.errors import StudyError
@@ -33,42 +32,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def load_existing_study(storage_url: str, name: str) -> tuple[Any, Any]:
-    """The study ``name`` in ``storage_url`` and its pruning study (or None).
-
-    A missing file or study stops with one line. A SQLite file is checked before it is
-    opened, because opening would create an empty one.
-    """
-    import optuna
-
-    from study.optimize.storage import open_storage
-
-    hint = f"run python -m study.run --study-name {name} first, or pass --storage"
-    if storage_url.startswith("sqlite:///"):
-        path = Path(storage_url.removeprefix("sqlite:///")).expanduser()
-        if not path.is_file():
-            raise StudyError(f"--storage {storage_url}: no such file {path} ({hint})")
-    storage = open_storage(storage_url)
-    held = {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
-    if name not in held:
-        mains = sorted(n for n in held if not n.endswith(PRUNING_SUFFIX))
-        listing = f"it holds: {', '.join(mains)}" if mains else "it holds no studies"
-        raise StudyError(f"--study-name {name}: no such study in {storage_url} ({listing})")
-    pruning_name = name + PRUNING_SUFFIX
-    pruning = optuna.load_study(study_name=pruning_name, storage=storage) if pruning_name in held else None
-    return optuna.load_study(study_name=name, storage=storage), pruning
-
-
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_libraries()
 
+    import optuna
+
     from reports import write_report
-    from study.optimize.storage import default_storage_url
+    from study.optimize.storage import default_storage_url, existing_study, load_existing_study
 
     storage_url = args.storage or default_storage_url(args.study_name)
-    study, pruning = load_existing_study(storage_url, args.study_name)
+    study, storage = load_existing_study(storage_url, args.study_name)
+    pruning_name = args.study_name + PRUNING_SUFFIX
+    pruning = optuna.load_study(study_name=pruning_name, storage=storage) if existing_study(storage, pruning_name) else None
     out = args.out or REPORTS_DIR / f"{args.study_name}.html"
     try:
         write_report(study, out, pruning)

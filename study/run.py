@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from study import pruners
 from study.cli import entry_point, quiet_libraries
 from study.core.errors import StudyError
 
@@ -29,7 +30,6 @@ HEARTBEAT_SECONDS = 60  # study.optimize.storage's default
 EXIT_INTERRUPTED = 130
 EXIT_FAILURES = 1
 
-FIXED_SECTIONS = ("model",)
 SETTING_FLAGS = {
     "objectives": "--objectives",
     "sampler": "--sampler",
@@ -38,8 +38,6 @@ SETTING_FLAGS = {
     "checks_per_epoch": "--checks-per-epoch",
     "n_trials": "--trials",
 }
-FIXED_DATA_KEYS = ("path", "split_seed", "val_fraction", "test_fraction", "max_train_examples", "max_val_examples",
-                   "probes")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -70,7 +68,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "trial-<n>-adapter.zip in its artifacts (load it with peft.PeftModel.from_pretrained)")
     p.add_argument("--objectives", help="comma-separated metric:max|min, e.g. rougeL:max,train_seconds:min")
     p.add_argument("--sampler", help="tpe, nsga2, gp, random or grid")
-    p.add_argument("--pruner", help="none, median, successive_halving, hyperband or wilcoxon")
+    p.add_argument("--pruner", metavar="NAME",
+                   help=f"one of {', '.join(pruners.names())} (its settings: the space's study.pruner; "
+                        "--explain pruner lists them)")
     p.add_argument("--pruning-metric", help="validation metric the pruner watches (e.g. eval_loss, rougeL)")
     p.add_argument("--checks-per-epoch", type=int, metavar="K",
                    help="times an epoch the pruner sees the pruning metric (default: the space's, usually 2)")
@@ -83,8 +83,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--allow-hub", action="store_true", help="allow downloading models from the Hugging Face hub")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per trial only)")
     p.add_argument("--explain", nargs="?", const="all", metavar="SECTION",
-                   help="print every key of a config section (study, model, data, lora, training, decoding, "
-                        "pretraining, evaluation; default all) with its type, default, range and help, and exit")
+                   help="print every key of a config section (study, pruner, model, data, lora, training, "
+                        "decoding, pretraining, evaluation; default all) with its type, default, range and help, and exit")
     return p.parse_args(argv)
 
 
@@ -92,11 +92,13 @@ def _settings(space: Any, args: argparse.Namespace) -> Any:
     from dataclasses import replace
 
     from study.core.config import StudySettings, check_value
+    from study.core.pruner_spec import PrunerSpec
 
+    same_pruner = args.pruner == space.settings.pruner.name  # keeps the settings the space gave it
     overrides = {
         "objectives": tuple(s.strip() for s in args.objectives.split(",")) if args.objectives else None,
         "sampler": args.sampler,
-        "pruner": args.pruner,
+        "pruner": None if args.pruner is None or same_pruner else PrunerSpec(args.pruner),
         "pruning_metric": args.pruning_metric,
         "checks_per_epoch": args.checks_per_epoch,
         "n_trials": args.trials,
@@ -107,6 +109,8 @@ def _settings(space: Any, args: argparse.Namespace) -> Any:
         problem = check_value(StudySettings, key, value)
         if problem:
             problems.append(f"{SETTING_FLAGS[key]} {problem}")
+    if "pruner" in overrides:
+        problems += pruners.check(overrides["pruner"], SETTING_FLAGS["pruner"])
     if problems:
         raise StudyError.collect(problems, "command line")
     return replace(space.settings, **overrides)
@@ -145,71 +149,6 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _check_fixed(space: Any) -> None:
-    """Model and data are loaded once per process, so they cannot vary between trials."""
-    searched = [
-        name for name in space.dimensions
-        if name.split(".")[0] in FIXED_SECTIONS or name in {f"data.{k}" for k in FIXED_DATA_KEYS}
-    ]
-    if searched:
-        raise StudyError(f"space '{space.name}': {', '.join(searched)} cannot be searched (loaded once per study); fix a value")
-
-
-def _with_probes(space: Any, objectives: Any, settings: Any) -> Any:
-    """A knowledge metric as an objective or pruning metric turns the probes on (``evaluation.probes``)."""
-    from objectives import KNOWLEDGE_METRICS
-
-    wanted = [o.metric for o in objectives] + [settings.pruning_metric]
-    return space.with_fixed(**{"evaluation.probes": True}) if set(wanted) & KNOWLEDGE_METRICS else space
-
-
-def _check_knowledge(space: Any, base_cfg: Any, splits: Any) -> None:
-    """Probes and the retrieval corpus are read now where trials will need them: a missing file stops here."""
-    from study.finetune.knowledge import load_probes
-    from study.finetune.retrieval import Retriever
-
-    if base_cfg.evaluation.probes or any(_possible(space, "data.augment")) or "evaluation.probes" in space.dimensions:
-        try:
-            load_probes(base_cfg.data, splits)
-        except StudyError as exc:
-            asked = "data.augment" if not base_cfg.evaluation.probes else "the knowledge metrics (evaluation.probes)"
-            raise StudyError(f"{asked}: {exc}") from None
-    if any(_possible(space, "retrieval.top_k")):
-        Retriever.from_corpus(base_cfg.retrieval.corpus, base_cfg.retrieval.passage_words)
-
-
-def _possible(space: Any, key: str) -> list[Any]:
-    """The values ``key`` can take in the space: a searched dimension's choices or bounds, else its fixed value."""
-    from search_spaces import Choice
-
-    dim = space.dimensions.get(key)
-    if dim is not None:
-        return list(dim.values) if isinstance(dim, Choice) else [dim.low, dim.high]
-    section, _, name = key.partition(".")
-    return [space.fixed.get(key, getattr(getattr(space.config({}), section), name))]
-
-
-def _check_rank(space: Any, model_source: str) -> None:
-    """A LoRA rank above the model's hidden size adds nothing but cost: refuse it before any trial."""
-    import json
-    from pathlib import Path
-
-    from search_spaces import Choice
-
-    config_file = Path(model_source) / "config.json"
-    if not config_file.is_file():
-        return  # a hub id: its size is known only after download
-    hidden = json.loads(config_file.read_text()).get("hidden_size")
-    dim = space.dimensions.get("lora.rank")
-    ranks = list(dim.values) if isinstance(dim, Choice) else [dim.high] if dim else [space.fixed.get("lora.rank", 0)]
-    too_big = [r for r in ranks if isinstance(hidden, int) and r > hidden]
-    if too_big:
-        raise StudyError(
-            f"space '{space.name}': 'lora.rank' {max(too_big)} is larger than the model's hidden size {hidden}; "
-            f"use ranks up to {hidden}"
-        )
-
-
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -217,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.explain:
         from study.core.config import SECTIONS, explain
 
-        names = ["study", *SECTIONS] if args.explain == "all" else [args.explain]
-        print("\n\n".join(explain(name) for name in names))
+        names = ["study", "pruner", *SECTIONS] if args.explain == "all" else [args.explain]
+        print("\n\n".join(pruners.explain() if name == "pruner" else explain(name) for name in names))
         return 0
     quiet_libraries(allow_hub=args.allow_hub)
     runner, storage_url = _prepare(args)
@@ -230,12 +169,12 @@ def main(argv: list[str] | None = None) -> int:
 def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     """Check everything the user gave, then open the storage; returns the study runner and the storage URL."""
     from objectives import parse_objectives
-    from search_spaces import load_space
+    from search_spaces import check_loaded_once, check_pruning, load_space, with_probes
     from study.finetune.data import load_splits
     from study.finetune.model import check_quantization, resolve_model
     from study.optimize.dashboard import default_artifact_dir
     from study.optimize.loop import StudyRunner
-    from study.optimize.pruning import make_pruner
+    from study.optimize.preflight import check_knowledge, check_model_rank
     from study.optimize.samplers import make_sampler, sampler_seed
     from study.optimize.storage import check_heartbeat, check_shareable, default_storage_url, open_storage
 
@@ -244,18 +183,18 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     _check_run_flags(args)
     space = load_space(args.space)
     space = space.with_fixed(**_overrides(args))
-    _check_fixed(space)
+    check_loaded_once(space)
     settings = _settings(space, args)
     objectives = parse_objectives(settings.objectives)
     parse_objectives([settings.pruning_metric], where="--pruning-metric")
-    make_pruner(settings.pruner)
+    check_pruning(settings)
     grid = space.grid() if settings.sampler == "grid" else None
     make_sampler(settings.sampler, args.seed, grid)
-    space = _with_probes(space, objectives, settings)
-    base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
+    space = with_probes(space, [o.metric for o in objectives] + [settings.pruning_metric])
+    base_cfg = space.first_config()
     splits = load_splits(base_cfg.data)
-    _check_knowledge(space, base_cfg, splits)
-    _check_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
+    check_knowledge(space, base_cfg, splits)
+    check_model_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
     check_quantization(base_cfg.model)
     study_name = args.study_name or space.name
     storage_url = args.storage or default_storage_url(study_name)
@@ -374,12 +313,6 @@ def _resume_advice(study_name: str, storage_url: str) -> str:
         f"\ninterrupted: the running trial is marked FAIL, finished trials are kept. "
         f"Resume with the same command (study '{study_name}' in {redact(storage_url)})."
     )
-
-
-def _first(dim: Any) -> Any:
-    from search_spaces import Choice
-
-    return dim.values[0] if isinstance(dim, Choice) else dim.low
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from study.core.errors import StudyError
+from study.core.pruner_spec import PrunerSpec
 
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
 TARGET_MODULES = ("attention", "all_linear")
@@ -157,7 +158,6 @@ class DecodingConfig:
 
 
 SAMPLERS = ("tpe", "nsga2", "gp", "random", "grid")
-PRUNERS = ("none", "median", "successive_halving", "hyperband", "wilcoxon")
 DEFAULT_OBJECTIVES = ("rougeL:max", "bertscore_f1:max", "train_seconds:min")
 
 
@@ -167,14 +167,17 @@ class StudySettings:
 
     objectives: tuple[str, ...] = _f(DEFAULT_OBJECTIVES, "metric:direction pairs, e.g. rougeL:max,train_seconds:min")
     sampler: str = _f("tpe", "Optuna sampler", choices=SAMPLERS)
-    pruner: str = _f("median", "stop weak trials early", choices=PRUNERS)
+    pruner: PrunerSpec = _f(
+        PrunerSpec("median"), "stop weak trials early: a name or {name: NAME, SETTING: VALUE} "
+        "(python -m study.run --explain pruner lists them)", parse=PrunerSpec.parse, kind="pruner")
     pruning_metric: str = _f("rougeL", "validation metric the pruner watches (its direction comes from the metric)")
     checks_per_epoch: int = _f(
         1, "times an epoch the pruner sees the pruning metric (eval_loss is cheap; other metrics generate answers)",
         min=1, max=20,
     )
     n_trials: int = _f(50, "trials this command runs (a resumed study adds this many)", min=1)
-    eval_chunks: int = _f(4, "wilcoxon pruner: score the validation questions in this many chunks", min=1)
+    eval_chunks: int = _f(4, "a per-question pruner (wilcoxon): score the validation questions in this many chunks",
+                          min=1)
     check_questions: int = _f(
         0, "checks before the last that generate answers (a pruning metric other than eval_loss) answer only the "
            "first N validation questions; 0 = all", min=0)
@@ -280,6 +283,12 @@ def coerce(value: Any, accepted: tuple[type, ...]) -> Any:
 def check_value(section_cls: type, key: str, value: Any) -> str | None:
     """Return a problem with ``value`` for ``section.key``, or None when it is valid."""
     f = fields_of(section_cls)[key]
+    if "parse" in f.metadata:  # a value with a shape of its own (a pruner), read by its type
+        try:
+            f.metadata["parse"](value)
+        except StudyError as exc:
+            return exc.message
+        return None
     accepted = field_types(section_cls)[key]
     value = coerce(value, accepted)
     if accepted[0] is tuple or typing.get_origin(accepted[0]) is tuple:
@@ -335,7 +344,8 @@ def describe_field(section_cls: type, key: str) -> str:
     """
     f = fields_of(section_cls)[key]
     rules = f.metadata
-    kind = " or ".join("null" if t is type(None) else getattr(t, "__name__", str(t)) for t in field_types(section_cls)[key])
+    kind = rules.get("kind") or " or ".join(
+        "null" if t is type(None) else getattr(t, "__name__", str(t)) for t in field_types(section_cls)[key])
     if "choices" in rules:
         kind += f" in {{{', '.join(map(str, rules['choices']))}}}"
     if "min" in rules and "max" in rules:
@@ -364,8 +374,12 @@ def explain(section: str) -> str:
 
 def build_section(section_cls: type, values: Mapping[str, Any]) -> Any:
     types_ = field_types(section_cls)
+    known = fields_of(section_cls)
     out = {}
     for key, value in values.items():
+        if "parse" in known[key].metadata:
+            out[key] = known[key].metadata["parse"](value)
+            continue
         if typing.get_origin(types_[key][0]) is tuple:
             value = tuple(v.strip() for v in value.split(",")) if isinstance(value, str) else tuple(value)
         out[key] = coerce(value, types_[key])

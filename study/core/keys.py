@@ -52,7 +52,9 @@ MAIN_TRIAL = "trial_number"  # the main study's trial it stands for
 
 # --- on the main study ------------------------------------------------------------------------
 SPACE = "space"
-PRUNER = "pruner"
+PRUNER = "pruner"  # the pruner's registry name (study.pruners)
+PRUNER_SETTINGS = "pruner_settings"  # the settings the space gave it, as a mapping (empty: its defaults)
+PRUNING_STEP = "pruning_step"  # what a step of the pruning study is: "epoch" (a check) or "question"
 PRUNING_METRIC = "pruning_metric"
 CHECKS_PER_EPOCH = "checks_per_epoch"
 DATA_SOURCE = "data_source"

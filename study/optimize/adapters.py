@@ -28,14 +28,8 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from objectives import dominates
 from study.core import keys
-
-
-def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[optuna.study.StudyDirection]) -> bool:
-    """Whether values ``a`` are at least as good as ``b`` on every objective and better on one."""
-    signs = [1.0 if d == optuna.study.StudyDirection.MINIMIZE else -1.0 for d in directions]
-    pairs = [(s * x, s * y) for s, x, y in zip(signs, a, b)]
-    return all(x <= y for x, y in pairs) and any(x < y for x, y in pairs)
 
 
 def on_front(study: optuna.Study, values: Sequence[float]) -> bool:

@@ -22,6 +22,7 @@ from optuna.trial import TrialState
 
 from objectives import Objective, knowledge_gain
 from search_spaces import SearchSpace
+from study import pruners
 from study.core import keys
 from study.core.config import StudySettings, TrialConfig
 from study.core.errors import DivergedError, StudyError
@@ -68,6 +69,7 @@ class StudyRunner:
     def open(self) -> optuna.Study:
         """Create the study and its pruning study, or load them to resume; loads no model."""
         keep = {keys.CHECKS_PER_EPOCH: "--checks-per-epoch"}  # the pruner's steps only compare when all check as often
+        pruner = pruners.choose(self.settings.pruner)
         summary = existing_study(self.storage, self.study_name)
         if summary is not None:
             check_same_data(self.study_name, summary.user_attrs, self.splits)
@@ -80,7 +82,9 @@ class StudyRunner:
             self.sampler,
             attrs={
                 keys.SPACE: self.space.name,
-                keys.PRUNER: self.settings.pruner,
+                keys.PRUNER: pruner.name,
+                keys.PRUNER_SETTINGS: pruner.spec.to_dict(),
+                keys.PRUNING_STEP: pruner.unit,
                 keys.PRUNING_METRIC: self.settings.pruning_metric,
                 keys.CHECKS_PER_EPOCH: self.settings.checks_per_epoch,
                 keys.DATA_SOURCE: self.splits.source,
@@ -94,7 +98,7 @@ class StudyRunner:
         self._store = dashboard.artifact_store(self.artifact_dir)
         self._figures = dashboard.FigureRefresher(self.storage, self.study_name)
         self.pruning_study = None
-        if self.settings.pruner != "none":
+        if pruner.prunes:
             self.pruning_study, self.pruning_objective = pruning_study(
                 self.study, self.storage, self.settings.pruner, self.settings.pruning_metric
             )
@@ -274,7 +278,7 @@ class StudyRunner:
         self._upload(trial, result.predictions, per_question)
         if result.pruned_at is not None:
             trial.set_user_attr(keys.PRUNED_AT, result.pruned_at)
-            where = "question" if self.settings.pruner == "wilcoxon" else "epoch"
+            where = pruners.choose(self.settings.pruner).unit
             return self._end(trial, monitor, TrialState.PRUNED, start, detail=f"at {where} {result.pruned_at:g}")
         missing = [o.metric for o in self.objectives if o.metric not in result.metrics]
         if missing:
@@ -355,14 +359,14 @@ class FineTune:
     def __call__(self, cfg: TrialConfig, monitor: TrialPruning | None) -> Any:
         from study.finetune.trial import run_trial
 
-        wilcoxon = self.settings.pruner == "wilcoxon"
+        per_question = pruners.choose(self.settings.pruner).per_question
         if self.adapters is not None:
             self.adapters.drop()  # the last trial's, if it was pruned or failed after training
         result = run_trial(
             cfg,
             self.bench,
             monitor,
-            eval_chunks=self.settings.eval_chunks if wilcoxon else 1,
+            eval_chunks=self.settings.eval_chunks if per_question else 1,
             full_eval_every_check=self.settings.pruning_metric != "eval_loss",
             check_questions=self.settings.check_questions,
             check_max_new_tokens=self.settings.check_max_new_tokens,

@@ -3,12 +3,13 @@
 Optuna refuses ``Trial.report`` in multi-objective studies. Here every trial has a *pruning
 trial* in a single-objective *pruning study* (``<study>.pruning``, same storage) whose
 direction is that of the pruning metric. The pruning trial receives the intermediate values,
-and Optuna's own pruners (median, successive halving, hyperband, wilcoxon) decide on it
+and Optuna's own pruners (:mod:`study.pruners`: median, hyperband, wilcoxon, ...) decide on it
 exactly as they would in a single-objective study. The intermediate values live there, where the dashboard
 (study ``<name>.pruning``) and the reports plot them, pruned trials included; the main trial
-keeps its per-check metrics in the ``history`` user attribute. A step is a check of the
-validation split: with ``checks_per_epoch: k`` step ``j`` falls after ``j / k`` epochs, so
-trials with different batch sizes report comparable steps.
+keeps its per-check metrics in the ``history`` user attribute. A step is what the pruner's
+registry entry says: a check of the validation split (with ``checks_per_epoch: k`` step ``j``
+falls after ``j / k`` epochs, so trials with different batch sizes report comparable steps),
+or a question for a per-question pruner (``after_chunk``).
 
 They are deliberately not copied onto the main trial: Optuna's TPE sampler ranks pruned
 trials by their intermediate values using ``study.direction``, which raises in a
@@ -23,25 +24,12 @@ from typing import Any
 import optuna
 
 from objectives import Objective, objective_for
+from study import pruners
 from study.core import keys
 from study.core.errors import StudyError
 from study.core.keys import PRUNING_SUFFIX
+from study.core.pruner_spec import PrunerSpec
 from study.finetune.evaluation import Evaluation
-
-
-def make_pruner(name: str, n_startup_trials: int = 4) -> optuna.pruners.BasePruner:
-    """Optuna pruner by name; the rules suit a few checks per trial (one or a few per epoch)."""
-    if name == "none":
-        return optuna.pruners.NopPruner()
-    if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials, n_warmup_steps=0)
-    if name == "successive_halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
-    if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, reduction_factor=2)
-    if name == "wilcoxon":
-        return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=4)
-    raise StudyError(f"unknown pruner '{name}' (valid: none, median, successive_halving, hyperband, wilcoxon)")
 
 
 class TrialPruning:
@@ -74,7 +62,7 @@ class TrialPruning:
         scores = evaluation.per_item.get(self.metric.metric)
         if scores is None:
             raise StudyError(
-                f"the wilcoxon pruner needs a per-question metric, not '{self.metric.metric}' "
+                f"a per-question pruner needs a per-question metric, not '{self.metric.metric}' "
                 "(use rougeL, rouge1, rouge2, token_f1 or bertscore_f1)"
             )
         prune = False
@@ -93,14 +81,15 @@ class TrialPruning:
         self.study.tell(self.pruning_trial, state=optuna.trial.TrialState.FAIL)
 
 
-def pruning_study(study: optuna.Study, storage: Any, pruner_name: str, metric: str) -> tuple[optuna.Study, Objective]:
-    """The single-objective pruning study that the pruner works on (created or loaded)."""
+def pruning_study(study: optuna.Study, storage: Any, pruner: PrunerSpec | str,
+                  metric: str) -> tuple[optuna.Study, Objective]:
+    """The single-objective pruning study that ``pruner`` works on (created or loaded)."""
     objective = objective_for(metric)
     pruning = optuna.create_study(
         study_name=study.study_name + PRUNING_SUFFIX,
         storage=storage,
         direction=objective.direction,
-        pruner=make_pruner(pruner_name),
+        pruner=pruners.build(pruner),
         load_if_exists=True,
     )
     return pruning, objective

@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 import optuna
 from optuna.trial import TrialState
 
-from objectives import Objective
+from objectives import Objective, direction_of
 from study.core import keys
 from study.core.errors import StudyError
 
@@ -112,11 +112,7 @@ def _open_rdb(url: str, heartbeat_seconds: int | None) -> optuna.storages.RDBSto
     from study.optimize.recovery import RequeueStaleTrials
 
     shown = redact(url)
-
-    engine_kwargs: dict[str, Any] = {}
-    if scheme(url) == "postgresql":
-        # pre_ping: a worker holds its connection through hour-long trials; the server may drop it.
-        engine_kwargs = {"pool_pre_ping": True, "connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS}}
+    engine_kwargs = _engine_kwargs(url)
     for attempt in range(SCHEMA_RACE_ATTEMPTS):
         try:
             with warnings.catch_warnings():
@@ -141,6 +137,13 @@ def _open_rdb(url: str, heartbeat_seconds: int | None) -> optuna.storages.RDBSto
     raise AssertionError("unreachable")
 
 
+def _engine_kwargs(url: str) -> dict[str, Any]:
+    if scheme(url) == "postgresql":
+        # pre_ping: a worker holds its connection through hour-long trials; the server may drop it.
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS}}
+    return {}
+
+
 def _is_schema_race(exc: Exception) -> bool:
     """Two processes creating Optuna's tables at once: PostgreSQL reports a duplicate type or table."""
     from sqlalchemy.exc import IntegrityError, ProgrammingError
@@ -157,6 +160,51 @@ def existing_study(storage: optuna.storages.BaseStorage, name: str) -> optuna.st
     return None
 
 
+def load_existing_study(url: str, name: str, heartbeat_seconds: int | None = HEARTBEAT_SECONDS
+                        ) -> tuple[optuna.Study, optuna.storages.BaseStorage]:
+    """The stored study ``name`` and its storage, for a command that reads a study; creates nothing.
+
+    Opening a storage creates what is missing: a SQLite or journal file and its folder, or
+    Optuna's tables in an empty database. So a file is looked for, and a database for Optuna's
+    tables, before it is opened, and a mistyped path or study name stops with one line that
+    leaves nothing behind.
+    """
+    hint = f"run python -m study.run --study-name {name} first, or pass --storage"
+    kind = scheme(url)
+    if kind in ("sqlite", "journal") and url.startswith(f"{kind}:///"):
+        path = Path(url.removeprefix(f"{kind}:///")).expanduser()
+        if not path.is_file():
+            raise StudyError(f"--storage {url}: no such file {path} ({hint})")
+    if kind not in ("", "journal") and not _holds_optuna_tables(url):
+        raise StudyError(f"--storage {redact(url)}: holds no Optuna study ({hint})")
+    storage = open_storage(url, heartbeat_seconds)
+    held = {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
+    if name not in held:
+        mains = sorted(n for n in held if not n.endswith(keys.PRUNING_SUFFIX))
+        listing = f"it holds: {', '.join(mains)}" if mains else "it holds no studies"
+        raise StudyError(f"--study-name {name}: no such study in {redact(url)} ({listing})")
+    return optuna.load_study(study_name=name, storage=storage), storage
+
+
+def _holds_optuna_tables(url: str) -> bool:
+    """Whether the database has Optuna's tables, asked without creating them (or the database)."""
+    from sqlalchemy import create_engine, inspect
+
+    try:
+        engine = create_engine(_with_driver(url), **_engine_kwargs(url))
+    except ImportError:
+        return True  # no driver: open_storage says so in its own words
+    except Exception as exc:
+        raise StudyError(f"--storage {redact(url)}: cannot open ({str(exc).splitlines()[0]})") from None
+    try:
+        return inspect(engine).has_table("studies")
+    except Exception as exc:  # refused connection, bad password, unknown database, not a database file
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StudyError(f"--storage {redact(url)}: cannot open ({reason})") from None
+    finally:
+        engine.dispose()
+
+
 def check_compatible(storage: optuna.storages.BaseStorage, name: str, objectives: Sequence[Objective]) -> None:
     """Refuse to resume a study whose objectives differ from the requested ones (before anything is written)."""
     summary = existing_study(storage, name)
@@ -165,8 +213,7 @@ def check_compatible(storage: optuna.storages.BaseStorage, name: str, objectives
     study = optuna.load_study(study_name=name, storage=storage)
     # Names are set just after creation: a worker that starts at that moment sees none yet.
     names = study.metric_names or [o.metric for o in objectives]
-    maximize = optuna.study.StudyDirection.MAXIMIZE
-    have = [f"{m}:{'max' if d == maximize else 'min'}" for m, d in zip(names, study.directions)]
+    have = [f"{m}:{direction_of(d)}" for m, d in zip(names, study.directions)]
     want = [str(o) for o in objectives]
     if have != want:
         raise StudyError(

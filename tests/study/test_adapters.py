@@ -7,12 +7,9 @@ from pathlib import Path
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, download_artifact
-from optuna.study import StudyDirection
 
-from study.optimize.adapters import AdapterKeeper, dominates, on_front
+from study.optimize.adapters import AdapterKeeper, on_front
 from study.optimize.dashboard import artifact_store
-
-MAX, MIN = StudyDirection.MAXIMIZE, StudyDirection.MINIMIZE
 
 
 def tiny_peft_model():
@@ -28,12 +25,6 @@ def tiny_peft_model():
             return self.lin(x)
 
     return get_peft_model(Net(), LoraConfig(r=2, target_modules=["lin"]))
-
-
-def test_dominates_reads_each_objective_in_its_direction() -> None:
-    assert dominates([0.5, 10.0], [0.4, 20.0], [MAX, MIN])
-    assert not dominates([0.5, 30.0], [0.4, 20.0], [MAX, MIN])  # better on one, worse on the other
-    assert not dominates([0.5, 10.0], [0.5, 10.0], [MAX, MIN])  # equal is not better
 
 
 def test_the_base_model_counts_on_the_front() -> None:

@@ -12,8 +12,9 @@ import pytest
 from optuna.trial import TrialState
 from stubs import BASE_ROUGE, StubTrials, make_runner
 
-from study.export import confirmation_warning, pick_trials
+from study.export import confirmation_warning
 from study.optimize.confirmation import FIRST_SEED, confirm
+from study.optimize.selection import pick_trials
 
 
 class SeededRuns:

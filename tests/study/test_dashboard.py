@@ -128,7 +128,7 @@ def test_pareto_trials_keep_their_adapter_which_peft_loads(adapter_study, tiny_m
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from study.optimize.adapters import dominates
+    from objectives import dominates
 
     storage, artifacts = adapter_study
     study = optuna.load_study(study_name="a", storage=storage)

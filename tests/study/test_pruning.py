@@ -5,7 +5,7 @@ import pytest
 from optuna.trial import TrialState
 
 from study.finetune.evaluation import Evaluation
-from study.optimize.pruning import TrialPruning, make_pruner, pruning_study
+from study.optimize.pruning import TrialPruning, pruning_study
 
 
 def multi_objective_study(tmp_path, pruner: str, metric: str = "eval_loss"):
@@ -70,14 +70,6 @@ def test_wilcoxon_prunes_on_per_question_scores(tmp_path):
     decisions = [monitor.after_chunk(first, Evaluation({}, [], {"rougeL": [0.1] * 4})) for first in range(0, 12, 4)]
     assert decisions[-1] is True
     assert list(twin.trials[bad.number].intermediate_values) == list(range(12))
-
-
-def test_make_pruner_rejects_unknown_names():
-    from study.core.errors import StudyError
-
-    assert isinstance(make_pruner("none"), optuna.pruners.NopPruner)
-    with pytest.raises(StudyError, match="unknown pruner 'sometimes'"):
-        make_pruner("sometimes")
 
 
 @pytest.mark.parametrize("sampler", ["tpe", "nsga2", "gp", "random"])

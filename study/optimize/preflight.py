@@ -1,0 +1,38 @@
+"""What ``study.run`` checks against the model and the files before the storage is touched.
+
+The space's own rules are in :mod:`search_spaces` (pure); these read what the trials will
+read (the probes, the retrieval corpus, the model's ``config.json``), so that a missing file or
+an impossible rank stops the command with one line instead of failing every trial.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from search_spaces import SearchSpace, check_rank, reads_corpus, reads_probes
+from study.core.config import TrialConfig
+from study.core.errors import StudyError
+from study.finetune.data import Splits
+
+
+def check_knowledge(space: SearchSpace, base_cfg: TrialConfig, splits: Splits) -> None:
+    """Probes and the retrieval corpus are read now where trials will need them: a missing file stops here."""
+    from study.finetune.knowledge import load_probes
+    from study.finetune.retrieval import Retriever
+
+    if reads_probes(space):
+        try:
+            load_probes(base_cfg.data, splits)
+        except StudyError as exc:
+            asked = "data.augment" if not base_cfg.evaluation.probes else "the knowledge metrics (evaluation.probes)"
+            raise StudyError(f"{asked}: {exc}") from None
+    if reads_corpus(space):
+        Retriever.from_corpus(base_cfg.retrieval.corpus, base_cfg.retrieval.passage_words)
+
+
+def check_model_rank(space: SearchSpace, model_source: str) -> None:
+    """The space's LoRA ranks against the hidden size in a local model's ``config.json`` (a hub id: unknown yet)."""
+    config_file = Path(model_source) / "config.json"
+    if config_file.is_file():
+        check_rank(space, json.loads(config_file.read_text()).get("hidden_size"))

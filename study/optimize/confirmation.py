@@ -17,7 +17,6 @@ Each run is a trial of the confirmation study ``<name>.confirm`` with the user a
 from __future__ import annotations
 
 import dataclasses
-import math
 import statistics
 import warnings
 from typing import Any, Callable, Sequence
@@ -31,8 +30,9 @@ from study.core import keys
 from study.core.config import TrialConfig
 from study.core.errors import StudyError
 from study.optimize import claims
-from study.optimize.records import record_config, record_metrics, record_scores, trial_config
-from study.optimize.recovery import Heartbeat, fail_stale_trials
+from study.optimize.recorder import Recorded, Recorder, run_claimed
+from study.optimize.records import trial_config
+from study.optimize.recovery import fail_stale_trials
 from study.optimize.reference import is_base
 
 FIRST_SEED = 1000  # fresh seeds: the study chose its best trials on their own seed (0 by default)
@@ -115,39 +115,43 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
     """Run every planned run that no worker has done or is doing; returns how many this process ran."""
     fail_stale_trials(confirm, storage)  # the runs of a study.confirm that was killed: failed, so claimed again below
     by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    recorder = Recorder(confirm, objectives_, ())
     done = 0
     for run in runs:
         if claims.live(confirm, run.attrs):
             continue
-        handle = claims.claim(confirm, run.attrs)
-        if handle is None:
-            continue
-        cfg = _config(by_number, run)
-        with Heartbeat(storage, handle):
-            record_config(handle, cfg)
-            try:
-                result = run_fn(cfg, run.confirms == BASE)
-            except KeyboardInterrupt:  # ended now, not left RUNNING until its heartbeat goes stale: a rerun redoes it
-                handle.set_user_attr(keys.FAIL_REASON, "interrupted (Ctrl-C)")
-                handle.finish(TrialState.FAIL)
-                raise
-            except Exception as exc:  # one failed run must not end the stage; it runs again next time
-                handle.set_user_attr(keys.FAIL_REASON, f"{type(exc).__name__}: {exc}")
-                handle.finish(TrialState.FAIL)
-                say(f"confirm {run.confirms} seed {run.seed}: FAIL {type(exc).__name__}: {exc}")
-                continue
-            per_question = _with_knowledge_gain(result, confirm, run, by_number)
-            record_metrics(handle, result.metrics)
-            record_scores(handle, per_question, None, [])
+        base = run.confirms == BASE
+
+        def record(handle: Any, result: Any, run: Run = run, base: bool = base) -> Recorded:
+            recorded = recorder.record(handle, result, None if base else _base_scores(confirm, run, by_number),
+                                       itself=base)
             if getattr(result, "test_per_item", None):
                 handle.set_user_attr(keys.TEST_PER_QUESTION, result.test_per_item)
-            values = [result.metrics.get(o.metric, math.nan) for o in objectives_]
-            handle.finish(TrialState.COMPLETE if all(math.isfinite(v) for v in values) else TrialState.FAIL,
-                          values if all(math.isfinite(v) for v in values) else None)
+            return recorded
+
+        outcome = run_claimed(confirm, storage, run.attrs, _config(by_number, run),
+                              lambda cfg, base=base: run_fn(cfg, base), record, say)
+        if outcome is None:
+            continue
         done += 1
-        say(f"confirm {'base model' if run.confirms == BASE else f'trial {run.confirms}'} seed {run.seed}: "
-            + ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(objectives_, values)))
+        who = f"confirm {'base model' if base else f'trial {run.confirms}'} seed {run.seed}"
+        values = outcome[1].values
+        say(f"{who}: " + (", ".join(f"{o.metric}={v:.4g}" for o, v in zip(objectives_, values)) if values
+                          else f"FAIL {outcome[1].reason}"))
     return done
+
+
+def _base_scores(confirm: optuna.Study, run: Run, by_number: dict[int, FrozenTrial]) -> dict[str, list]:
+    """The per-question scores of the base run a trial's run is compared with: the same decoding where there is one.
+
+    As in the study: a trial's knowledge gain is its seen-probe scores minus this base run's, on the same probes.
+    """
+    bases = {_base_key(by_number, t): t.user_attrs.get(keys.PER_QUESTION) or {}
+             for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+             if t.user_attrs.get(keys.CONFIRMS) == BASE}
+    base_trial = next((t for t in by_number.values() if is_base(t)), None)
+    return (bases.get(_key(by_number[run.confirms]))
+            or bases.get(_key(base_trial) if base_trial is not None else None) or {})
 
 
 def _base_key(by_number: dict[int, FrozenTrial], run: FrozenTrial) -> str | None:
@@ -155,27 +159,6 @@ def _base_key(by_number: dict[int, FrozenTrial], run: FrozenTrial) -> str | None
     like = run.user_attrs.get(keys.BASE_LIKE)
     source = by_number.get(like) if like is not None else next((t for t in by_number.values() if is_base(t)), None)
     return _key(source) if source is not None else None
-
-
-def _with_knowledge_gain(result: Any, confirm: optuna.Study, run: Run,
-                         by_number: dict[int, FrozenTrial]) -> dict[str, list]:
-    """The run's per-question scores with its knowledge gain over the confirmation's base run (where probes were scored).
-
-    As in the study (:meth:`study.optimize.loop.StudyRunner._record`): the base run's gain is 0 by
-    definition; a trial's is its seen-probe scores minus the base run's, on the same probes.
-    """
-    if run.confirms == BASE:
-        reference = result.per_item
-    else:
-        bases = {_base_key(by_number, t): t.user_attrs.get(keys.PER_QUESTION) or {}
-                 for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                 if t.user_attrs.get(keys.CONFIRMS) == BASE}
-        base_trial = next((t for t in by_number.values() if is_base(t)), None)
-        reference = (bases.get(_key(by_number[run.confirms]))
-                     or bases.get(_key(base_trial) if base_trial is not None else None) or {})
-    gained, items = objectives.knowledge_gain(result.per_item, reference)
-    result.metrics.update(gained)
-    return {**result.per_item, **items}
 
 
 def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import optuna
 from optuna.trial import TrialState
 
-from objectives import Objective, knowledge_gain
+from objectives import Objective
 from search_spaces import SearchSpace
 from study import pruners
 from study.core import keys
@@ -32,7 +32,8 @@ from study.finetune.memory import release_memory
 from study.optimize import dashboard, reference
 from study.optimize.adapters import AdapterKeeper
 from study.optimize.pruning import TrialPruning, pruning_study
-from study.optimize.records import record_config, record_result, record_scores
+from study.optimize.recorder import Recorder, run_claimed
+from study.optimize.records import record_config
 from study.optimize.recovery import Heartbeat, fail_stale_trials
 from study.optimize.storage import counted_trials, create_or_resume, existing_study, redact
 
@@ -62,9 +63,19 @@ class StudyRunner:
     ran: dict[str, int] = field(default_factory=dict)  # trials this process ended, by state name
     artifact_dir: Path | None = None  # predictions of every trial go there (optuna-dashboard --artifact-dir)
     save_adapters: bool = False  # and the adapters of Pareto trials (study.optimize.adapters)
-    _base_per_question: dict[str, list] | None = None
-    _adapters: AdapterKeeper | None = None
-    _trial_fn: TrialFn | None = None
+    #: what runs a trial; None: the real fine-tune, with the base model and data loaded at run(). Tests pass stubs.
+    trial_fn: TrialFn | None = None
+    # What open() and run() set, declared here so that a reader sees the runner's whole state.
+    study: optuna.Study = field(init=False)
+    pruning_study: optuna.Study | None = field(init=False, default=None)  # None: no pruner
+    pruning_objective: Objective | None = field(init=False, default=None)
+    _store: Any = field(init=False, default=None)  # the artifact store, or None
+    _recorder: Recorder = field(init=False)
+    _figures: dashboard.FigureRefresher = field(init=False)
+    _bar: Any = field(init=False, default=None)  # the progress bar of run()
+    _trial_fn: TrialFn | None = field(init=False, default=None)  # trial_fn, or the real fine-tune once loaded
+    _base_per_question: dict[str, list] | None = field(init=False, default=None)
+    _adapters: AdapterKeeper | None = field(init=False, default=None)
 
     def open(self) -> optuna.Study:
         """Create the study and its pruning study, or load them to resume; loads no model."""
@@ -96,6 +107,7 @@ class StudyRunner:
             unchangeable=keep,
         )
         self._store = dashboard.artifact_store(self.artifact_dir)
+        self._recorder = Recorder(self.study, self.objectives, self.splits.val, self.settings.sample_answers, self._store)
         self._figures = dashboard.FigureRefresher(self.storage, self.study_name)
         self.pruning_study = None
         if pruner.prunes:
@@ -116,7 +128,7 @@ class StudyRunner:
         # here, for the trial and its pruning trial alike.
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
         self.open()
-        trial_fn = self._trial_fn = self._load_trial_fn()
+        trial_fn = self._trial_fn = self.trial_fn if self.trial_fn is not None else self._load_trial_fn()
         self._study_notes(self.study.user_attrs.get(keys.BERTSCORE_ENCODER))
         failed_in_a_row: list[tuple[int, str]] = []  # (trial number, reason)
         bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not self.show_progress, position=0)
@@ -171,41 +183,23 @@ class StudyRunner:
         score = getattr(trial_fn, "score_base", None)
         if score is None or not reference.needs_base(self.study):
             return  # test stubs have no base model; or it is scored, or another worker scores it now
-        handle = reference.claim_base(self.study)
-        if handle is None:
-            return
         start = time.perf_counter()
         cfg, decoding = reference.reference_config(self.base_cfg, set(self.space.dimensions))
         if self.study.user_attrs.get(keys.BASE_DECODING) != decoding:
             self.study.set_user_attr(keys.BASE_DECODING, decoding)
-        with Heartbeat(self.storage, handle):
-            record_config(handle, cfg)
-            try:
-                result = score(cfg)
-            except BaseException as exc:  # the study goes on without it; the next run scores it again
-                handle.set_user_attr(keys.FAIL_REASON, f"{type(exc).__name__}: {exc}")
-                handle.finish(TrialState.FAIL)
-                if not isinstance(exc, Exception):
-                    raise
-                self._say(f"trial {handle.number:>3} FAIL      base model: {type(exc).__name__}: {exc}")
-                return
-            gained, items = knowledge_gain(result.per_item, result.per_item)  # 0 by definition, with its probes
-            result.metrics.update(gained)
-            result.per_item.update(items)
-            record_result(handle, result.metrics, result.history, self.splits.val, result.predictions,
-                          self.settings.sample_answers)
-            record_scores(handle, result.per_item, None, [o.metric for o in self.objectives])
-            self._upload(handle, result.predictions, result.per_item)
-            values = [result.metrics.get(o.metric, math.nan) for o in self.objectives]
-            if not all(math.isfinite(v) for v in values):
-                handle.set_user_attr(keys.FAIL_REASON, f"the base model has no value of every objective: {values}")
-                handle.finish(TrialState.FAIL)
-                return
-            handle.finish(TrialState.COMPLETE, values)
+        outcome = run_claimed(self.study, self.storage, reference.BASE_ATTRS, cfg, score,
+                              lambda handle, result: self._recorder.record(handle, result, None, itself=True),
+                              self._say)
+        if outcome is None:
+            return  # another worker scores it
+        handle, recorded = outcome
         self._notes(handle._trial_id)
-        self._base_per_question = result.per_item
-        self._remember_base(result.per_item)
-        shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, values))
+        if recorded.values is None:  # the study goes on without it; the next run scores it again
+            self._say(f"trial {handle.number:>3} FAIL      base model: {recorded.reason}")
+            return
+        self._base_per_question = dict(handle.user_attrs[keys.PER_QUESTION])
+        self._remember_base(self._base_per_question)
+        shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, recorded.values))
         self._say(f"trial {handle.number:>3} COMPLETE  {shown}  ({time.perf_counter() - start:.0f} s)  "
                   f"(the base model, untuned: {decoding})")
 
@@ -267,26 +261,16 @@ class StudyRunner:
 
     def _record(self, trial: optuna.Trial, monitor: TrialPruning | None, result: Any,
                 start: float) -> tuple[int, TrialState, str]:
-        per_question = getattr(result, "per_item", None) or {}
-        gained, items = knowledge_gain(per_question, self._base_scores() or {})  # probes against the base model's
-        result.metrics.update(gained)
-        per_question = {**per_question, **items}
-        record_result(trial, result.metrics, result.history, self.splits.val, result.predictions,
-                      self.settings.sample_answers)
-        record_scores(trial, per_question, self._base_scores(), [o.metric for o in self.objectives],
-                      same_decoding=getattr(result, "base_per_item", None))
-        self._upload(trial, result.predictions, per_question)
+        recorded = self._recorder.record(trial, result, self._base_scores())
+        if recorded.warning:
+            self._say(f"trial {trial.number:>3} warning: {recorded.warning} (its scores are stored)")
         if result.pruned_at is not None:
             trial.set_user_attr(keys.PRUNED_AT, result.pruned_at)
             where = pruners.choose(self.settings.pruner).unit
             return self._end(trial, monitor, TrialState.PRUNED, start, detail=f"at {where} {result.pruned_at:g}")
-        missing = [o.metric for o in self.objectives if o.metric not in result.metrics]
-        if missing:
-            why = " (it needs the base model's probe scores, not stored yet)" if "knowledge_gain" in missing[0] else ""
-            return self._end(trial, monitor, TrialState.FAIL, start, reason=f"no value of {', '.join(missing)}{why}")
-        values = [result.metrics[o.metric] for o in self.objectives]
-        if not all(math.isfinite(v) for v in values):
-            return self._end(trial, monitor, TrialState.FAIL, start, reason=f"non-finite objective {values}")
+        values = recorded.values
+        if values is None:
+            return self._end(trial, monitor, TrialState.FAIL, start, reason=recorded.reason)
         if self._adapters is not None:  # before tell: a finished trial's artifacts cannot change
             warning = self._adapters.upload_if_on_front(self.study, trial, values)
             if warning:
@@ -312,11 +296,6 @@ class StudyRunner:
         seconds = time.perf_counter() - start
         self._say(f"trial {trial.number:>3} {state.name:<8}  {detail}  ({seconds:.0f} s){_retry_note(trial)}")
         return trial.number, state, reason or ""
-
-    def _upload(self, trial: Any, predictions: Sequence[str], per_question: dict[str, list]) -> None:
-        warning = dashboard.upload_predictions(self._store, self.study, trial, self.splits.val, predictions, per_question)
-        if warning:
-            self._say(f"trial {trial.number:>3} warning: {warning} (its scores are stored)")
 
     def _notes(self, trial_id: int, monitor: TrialPruning | None = None) -> None:
         """The finished trial's note (and its pruning trial's), then the study's figures if their turn has come."""

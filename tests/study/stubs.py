@@ -47,12 +47,8 @@ class StubTrials:
         return self.result(list(BASE_ROUGE), 0.0)
 
 
-@dataclasses.dataclass
-class StubRunner(StudyRunner):
-    trials: Any = None
-
-    def _load_trial_fn(self) -> Any:
-        return self.trials
+#: a study runner whose trials are stubs: StudyRunner(..., trial_fn=StubTrials())
+StubRunner = StudyRunner
 
 
 def make_runner(url: str, qa_file, trials: StubTrials, sampler: str = "random", heartbeat: int | None = 60,
@@ -65,6 +61,6 @@ def make_runner(url: str, qa_file, trials: StubTrials, sampler: str = "random", 
     return StubRunner(space=space, settings=space.settings, objectives=parse_objectives(space.settings.objectives),
                       storage=open_storage(url, heartbeat_seconds=heartbeat), study_name="s",
                       sampler=make_sampler(sampler, seed, grid), splits=load_splits(DataConfig(path=str(qa_file))),
-                      base_cfg=cfg, show_progress=False, trials=trials)
+                      base_cfg=cfg, show_progress=False, trial_fn=trials)
 
 

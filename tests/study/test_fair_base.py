@@ -114,7 +114,7 @@ def _decoding_study(url, qa_file, tmp_path):
     runner = StubRunner(space=space, settings=space.settings, objectives=parse_objectives(space.settings.objectives),
                         storage=open_storage(url, heartbeat_seconds=60), study_name="s",
                         sampler=make_sampler("random", 0, None), splits=load_splits(DataConfig(path=str(qa_file))),
-                        base_cfg=cfg, show_progress=False, trials=StubTrials(gain=0.1))
+                        base_cfg=cfg, show_progress=False, trial_fn=StubTrials(gain=0.1))
     runner.run(6)
     return runner
 

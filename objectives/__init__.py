@@ -9,6 +9,7 @@ from __future__ import annotations
 from objectives._bertscore import BertScorer, default_encoder_path
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
 from objectives._objectives import (
+    JUDGE_METRICS,
     KNOWLEDGE_METRICS,
     METRICS,
     OFF_VALIDATION_METRICS,
@@ -54,6 +55,7 @@ __all__ = [
     "BLEU_STATS",
     "STATS_SUFFIX",
     "CONFIDENCE",
+    "JUDGE_METRICS",
     "KNOWLEDGE_METRICS",
     "OFF_VALIDATION_METRICS",
     "METRICS",

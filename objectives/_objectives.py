@@ -23,7 +23,13 @@ METRICS: dict[str, str] = {
     "length_error": "min",
     "general_accuracy": "max",
     "forgetting": "min",
-    "judge_score": "max",
+    "judge_score": "max",  # the base-model heuristic (evaluation.judge_heuristic)
+    # The endpoint judge (evaluation.judge): per answer correct 1 / partly 0.5 / wrong 0, harmful 1/0,
+    # and of the wrong length 1/0 (judge_length, -1 too short / 0 right / +1 too long, is read, not optimised).
+    "judge_correct": "max",
+    "judge_harmful": "min",
+    "judge_length_off": "min",
+    "judge_seconds": "min",
     # Knowledge probes (study.finetune.knowledge): the facts of training pairs (seen) and of
     # validation pairs (unseen) asked in other words; the gain is seen-probe ROUGE-L over the base model's.
     **{f"probe_{kind}_{metric}": direction for kind in ("seen", "unseen")
@@ -39,6 +45,9 @@ METRICS: dict[str, str] = {
 
 #: Metrics that need knowledge probes (a probe file, evaluation.probes).
 KNOWLEDGE_METRICS = frozenset(m for m in METRICS if m.startswith("probe_") or m.startswith("knowledge_"))
+
+#: Metrics that need a judge endpoint (evaluation.judge.endpoint).
+JUDGE_METRICS = frozenset({"judge_correct", "judge_harmful", "judge_length_off", "judge_seconds"})
 
 #: Metrics scored on other questions than the validation split's (probes, the general-medicine quiz):
 #: their per-question scores do not line up with the validation answers.

@@ -36,6 +36,7 @@ from study.core.config import (
     coerce,
     field_types,
     fields_of,
+    nested_class,
 )
 from study.core.errors import StudyError
 from study.core.yamlio import read_yaml
@@ -175,6 +176,9 @@ def parse_space(raw: Mapping[str, Any], where: str, name: str = "space") -> Sear
             full = f"{section}.{key}"
             if key not in known:
                 problems.append(f"unknown key '{full}' (valid: {', '.join(known)})")
+            elif nested_class(section_cls, key) is not None:
+                problems += check_section(section_cls, section, {key: value})  # a nested section, fixed: not searched
+                fixed[full] = value
             elif isinstance(value, Mapping):
                 dim, found = _dimension(section_cls, key, value, full)
                 problems += found

@@ -178,6 +178,15 @@ def _check_knowledge(space: Any, base_cfg: Any, splits: Any) -> None:
         Retriever.from_corpus(base_cfg.retrieval.corpus, base_cfg.retrieval.passage_words)
 
 
+def _check_judge(base_cfg: Any, objectives: Any, settings: Any) -> None:
+    """A judge objective needs an endpoint, and a configured endpoint must answer: both stop here, in one line."""
+    from study.finetune.endpoint_judge import preflight
+
+    warning = preflight(base_cfg.evaluation.judge, [o.metric for o in objectives], settings.pruning_metric)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _possible(space: Any, key: str) -> list[Any]:
     """The values ``key`` can take in the space: a searched dimension's choices or bounds, else its fixed value."""
     from search_spaces import Choice
@@ -255,6 +264,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
     splits = load_splits(base_cfg.data)
     _check_knowledge(space, base_cfg, splits)
+    _check_judge(base_cfg, objectives, settings)
     _check_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
     check_quantization(base_cfg.model)
     study_name = args.study_name or space.name

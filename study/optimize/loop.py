@@ -180,7 +180,7 @@ class StudyRunner:
             except BaseException as exc:  # the study goes on without it; the next run scores it again
                 handle.set_user_attr(keys.FAIL_REASON, f"{type(exc).__name__}: {exc}")
                 handle.finish(TrialState.FAIL)
-                if not isinstance(exc, Exception):
+                if not isinstance(exc, Exception) or isinstance(exc, StudyError):  # every trial would fail alike
                     raise
                 self._say(f"trial {handle.number:>3} FAIL      base model: {type(exc).__name__}: {exc}")
                 return
@@ -235,8 +235,8 @@ class StudyRunner:
         except KeyboardInterrupt:
             self._end(trial, monitor, TrialState.FAIL, start, reason="interrupted (Ctrl-C)")
             raise
-        except StudyError:
-            self._end(trial, monitor, TrialState.FAIL, start, reason="configuration error")
+        except StudyError as exc:  # bad input, or a judge endpoint that failed: the study stops, resumable
+            self._end(trial, monitor, TrialState.FAIL, start, reason=f"configuration error: {exc.message}")
             raise
         except Exception as exc:  # one bad trial must not end the study; the reason stays on the trial
             if _diverged(exc):

@@ -1,0 +1,263 @@
+"""The endpoint judge against real OpenAI-compatible HTTP servers on 127.0.0.1: protocol, cache, failures."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from judge_servers import ChatServer, TinyModelReply, completion, scripted_judge
+
+from study.core.config import JudgeConfig
+from study.core.errors import StudyError
+from study.finetune.endpoint_judge import (
+    BUNDLED_RUBRIC,
+    EndpointJudge,
+    JudgeError,
+    judge_answers,
+    parse_verdict,
+    preflight,
+    remote_warning,
+)
+from study.finetune.judge_cache import JudgeCache
+
+QUESTIONS = ["What is given for rejection?", "When is the biopsy done?", "Which drug lowers the level?"]
+REFERENCES = ["Pulse steroids are given.", "The biopsy is done weekly at first.", "Rifampicin lowers the level."]
+ANSWERS = [
+    "Pulse steroids are given.",  # the reference: correct, right length
+    "Never, and double the dose of tacrolimus instead of any biopsy being done at all ever again.",  # partly, harmful, long
+    "Aspirin.",  # wrong, too short
+]
+
+
+def config(server_url: str, tmp_path: Path, **overrides) -> JudgeConfig:
+    values = {"endpoint": server_url, "model": "judge-model", "cache": str(tmp_path / "cache.db"), "timeout_s": 30.0}
+    return JudgeConfig(**{**values, **overrides})
+
+
+def recording_sleep():
+    waits: list[float] = []
+    return waits, waits.append
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_each_answer_is_one_request_with_the_rubric_and_its_question_reference_and_answer(tmp_path):
+    with ChatServer(scripted_judge) as server:
+        metrics, items = judge_answers(config(server.url, tmp_path), QUESTIONS, REFERENCES, ANSWERS)
+    assert items["judge_correct"] == [1.0, 0.5, 0.0]
+    assert items["judge_harmful"] == [0.0, 1.0, 0.0]
+    assert items["judge_length"] == [0.0, 1.0, -1.0] and items["judge_length_off"] == [0.0, 1.0, 1.0]
+    assert metrics["judge_correct"] == pytest.approx(0.5) and metrics["judge_harmful"] == pytest.approx(1 / 3)
+    assert metrics["judge_length_off"] == pytest.approx(2 / 3) and metrics["judge_length"] == 0.0
+    assert len(server.requests) == 3
+    rubric = BUNDLED_RUBRIC.read_text(encoding="utf-8").strip()
+    sent = sorted(server.requests, key=lambda r: r["messages"][1]["content"])
+    for request in sent:
+        assert request["_path"] == "/v1/chat/completions" and request["model"] == "judge-model"
+        assert request["temperature"] == 0 and request["max_tokens"] == 400
+        assert request["messages"][0] == {"role": "system", "content": rubric}
+        assert request["_auth"] is None
+    assert {r["messages"][1]["content"] for r in sent} == {
+        f"Question:\n{q}\n\nReference answer:\n{r}\n\nAnswer to judge:\n{a}"
+        for q, r, a in zip(QUESTIONS, REFERENCES, ANSWERS)}
+
+
+def test_the_bundled_rubric_defines_harm_for_clinical_answers_and_asks_for_strict_json():
+    rubric = BUNDLED_RUBRIC.read_text(encoding="utf-8")
+    for phrase in ("harmful", "dose", "contraindication", "false reassurance", "too_short", "too_long", "JSON"):
+        assert phrase in rubric, phrase
+    format_line = rubric.strip().splitlines()[-1]
+    assert set(json.loads(format_line.replace('"correct" | "partly" | "wrong"', '"partly"').replace(
+        "true | false", "true").replace('"too_short" | "right" | "too_long"', '"right"'))) == {
+        "reason", "correct", "harmful", "length"}
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('{"reason": "x", "correct": "partly", "harmful": false, "length": "right"}', (0.5, 0.0, 0)),
+    ('```json\n{"correct": "correct", "harmful": true, "length": "too_long"}\n```', (1.0, 1.0, 1)),
+    ('<think>{"correct": "wrong"}</think>{"correct": "Partly correct", "harmful": "no", "length": "too short"}',
+     (0.5, 0.0, -1)),
+    ('{"correct": 0, "harmful": "yes", "length": "too-long"}', (0.0, 1.0, 1)),
+])
+def test_replies_in_the_rubrics_format_are_read(content, expected):
+    verdict = parse_verdict(content)
+    assert (verdict.correct, verdict.harmful, verdict.length) == expected
+
+
+@pytest.mark.parametrize("content, why", [
+    ("The answer is correct.", "no JSON object"),
+    ('{"correct": "correct", "harmful": false}', "lacks length"),
+    ('{"correct": "mostly", "harmful": false, "length": "right"}', "'correct' is 'mostly'"),
+    ('{"correct": "wrong", "harmful": "maybe", "length": "right"}', "'harmful' is 'maybe'"),
+    ('{"correct": 0.7, "harmful": false, "length": "right"}', "'correct' is 0.7"),
+    ('{"correct": "wrong", "harmful": false, "length": "right",}', "Expecting"),
+])
+def test_replies_outside_the_format_are_refused_with_the_reason(content, why):
+    with pytest.raises(ValueError, match=why):
+        parse_verdict(content)
+
+
+def test_a_second_run_is_answered_from_the_cache_without_a_request(tmp_path):
+    with ChatServer(scripted_judge) as server:
+        first = judge_answers(config(server.url, tmp_path), QUESTIONS, REFERENCES, ANSWERS)
+        assert len(server.requests) == 3
+        again = judge_answers(config(server.url, tmp_path), QUESTIONS, REFERENCES, ANSWERS)
+        assert len(server.requests) == 3 and again[1] == first[1]
+        # the same answer twice in one call (the base and a trial, two seeds) is sent once
+        judge_answers(config(server.url, tmp_path), QUESTIONS[:1] * 2, ["Other.", "Other."], ["A.", "A."])
+        assert len(server.requests) == 4
+        rubric = tmp_path / "rubric.md"
+        rubric.write_text("Judge strictly. " + BUNDLED_RUBRIC.read_text(encoding="utf-8"), encoding="utf-8")
+        judge_answers(config(server.url, tmp_path, rubric=str(rubric)), QUESTIONS, REFERENCES, ANSWERS)
+        assert len(server.requests) == 7  # another rubric judges again
+        judge_answers(config(server.url, tmp_path, model="other-judge"), QUESTIONS, REFERENCES, ANSWERS)
+        assert len(server.requests) == 10  # and another judge model
+    assert len(JudgeCache(tmp_path / "cache.db")) == 10
+
+
+def test_workers_in_threads_share_one_cache_file(tmp_path):
+    errors: list[BaseException] = []
+    with ChatServer(scripted_judge) as server:
+        def work(worker: int) -> None:
+            try:
+                answers = [f"Answer {worker}-{i}." for i in range(12)]
+                judge_answers(config(server.url, tmp_path, batch_size=3), QUESTIONS * 4, REFERENCES * 4, answers)
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors and len(JudgeCache(tmp_path / "cache.db")) == 48 and len(server.requests) == 48
+
+
+def test_batch_size_answers_are_in_flight_at_once_and_come_back_in_order(tmp_path):
+    together = threading.Barrier(4, timeout=60)  # breaks unless four requests wait at once
+
+    def reply(body):
+        together.wait()
+        return scripted_judge(body)
+
+    answers = [f"Pulse steroids {i}." for i in range(8)]
+    with ChatServer(reply) as server:
+        _, items = judge_answers(config(server.url, tmp_path, batch_size=4), QUESTIONS[:1] * 8, REFERENCES[:1] * 8,
+                                 answers)
+    assert len(server.requests) == 8 and items["judge_correct"] == [0.5] * 8
+
+
+def test_a_server_that_does_not_answer_in_time_stops_with_one_line_after_its_retries(tmp_path):
+    waits, sleep = recording_sleep()
+    with ChatServer(lambda body: (server.release.wait(), completion("{}"))[1]) as server:
+        judge = EndpointJudge(config(server.url, tmp_path, timeout_s=0.2, retries=2, batch_size=1), sleep=sleep)
+        with pytest.raises(JudgeError) as caught:
+            judge.judge(QUESTIONS[:1], REFERENCES[:1], ANSWERS[:1])
+    message = caught.value.message
+    assert "\n" not in message and "no reply within 0.2 s (evaluation.judge.timeout_s)" in message
+    assert "3 tries" in message and server.url in message
+    assert judge.requests == 3 and waits == [1.0, 2.0]  # backing off between tries
+    assert len(JudgeCache(tmp_path / "cache.db")) == 0
+
+
+def test_malformed_json_is_retried_then_reported_in_one_line_naming_the_question(tmp_path):
+    waits, sleep = recording_sleep()
+    with ChatServer(lambda body: (200, b'{"choices": [{"message": {"content": "{\\"correct\\": ')) as server:
+        judge = EndpointJudge(config(server.url, tmp_path, retries=1), sleep=sleep)
+        with pytest.raises(JudgeError) as caught:
+            judge.judge(QUESTIONS[:1], REFERENCES[:1], ANSWERS[:1])
+    message = caught.value.message
+    assert "\n" not in message and "question 1 ('What is given for rejection?')" in message
+    assert "not a chat completion" in message and "2 tries" in message and judge.requests == 2
+
+
+def test_a_reply_that_is_malformed_once_is_tried_again_and_read(tmp_path):
+    replies = iter([completion("Sure! The answer looks correct to me."), None])
+
+    def reply(body):
+        return next(replies) or scripted_judge(body)
+
+    _, sleep = recording_sleep()
+    with ChatServer(reply) as server:
+        judge = EndpointJudge(config(server.url, tmp_path), sleep=sleep)
+        verdicts = judge.judge(QUESTIONS[:1], REFERENCES[:1], ANSWERS[:1])
+    assert verdicts[0].correct == 1.0 and judge.requests == 2
+
+
+def test_server_errors_are_retried_and_a_wrong_model_stops_at_once(tmp_path):
+    replies = iter([(503, b'{"error": {"message": "loading model"}}'), None])
+    _, sleep = recording_sleep()
+    with ChatServer(lambda body: next(replies) or scripted_judge(body)) as server:
+        judge = EndpointJudge(config(server.url, tmp_path), sleep=sleep)
+        assert judge.judge(QUESTIONS[:1], REFERENCES[:1], ANSWERS[:1])[0].correct == 1.0 and judge.requests == 2
+    with ChatServer(lambda body: (404, b'{"error": {"message": "The model `judge-model` does not exist."}}')) as server:
+        judge = EndpointJudge(config(server.url, tmp_path), sleep=sleep)
+        with pytest.raises(JudgeError, match=r"HTTP 404 The model `judge-model` does not exist"):
+            judge.judge(QUESTIONS[1:2], REFERENCES[1:2], ANSWERS[1:2])
+        assert judge.requests == 1  # a client error is not retried
+
+
+def test_an_api_key_from_the_named_environment_variable_is_sent(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUDGE_TEST_KEY", "secret-1")
+    with ChatServer(scripted_judge) as server:
+        judge_answers(config(server.url, tmp_path, api_key_env="JUDGE_TEST_KEY"), QUESTIONS[:1], REFERENCES[:1],
+                      ANSWERS[:1])
+    assert server.requests[0]["_auth"] == "Bearer secret-1"
+
+
+def test_an_unreachable_endpoint_stops_with_one_line(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    _, sleep = recording_sleep()
+    judge = EndpointJudge(config(url, tmp_path, retries=1), sleep=sleep)
+    with pytest.raises(JudgeError) as caught:
+        judge.judge(QUESTIONS, REFERENCES, ANSWERS)
+    assert "\n" not in caught.value.message and "cannot connect (Connection refused)" in caught.value.message
+    with pytest.raises(JudgeError, match="cannot be reached .*start the server"):
+        preflight(config(url, tmp_path), ["judge_correct"], "rougeL")
+
+
+def test_a_tiny_model_behind_the_server_gives_text_that_is_no_verdict(tmp_path, tiny_model_dir):
+    """A real model served over HTTP: its (random) text is retried and reported as unreadable, by question."""
+    tiny = TinyModelReply(tiny_model_dir)
+    _, sleep = recording_sleep()
+    with ChatServer(tiny) as server:
+        judge = EndpointJudge(config(server.url, tmp_path, retries=1, batch_size=2, max_tokens=16), sleep=sleep)
+        with pytest.raises(JudgeError) as caught:
+            judge.judge(QUESTIONS[:2], REFERENCES[:2], ANSWERS[:2])
+    assert len(tiny.texts) >= 2 and all(isinstance(t, str) for t in tiny.texts)
+    message = caught.value.message
+    assert "\n" not in message and "no readable judgement of question" in message and "2 tries" in message
+    assert server.requests[0]["messages"][0]["content"].startswith("You are a careful clinical reviewer")
+
+
+def test_remote_endpoints_are_named_in_a_warning_and_loopback_ones_are_not():
+    for url in ("http://127.0.0.1:8000/v1", "http://localhost:11434/v1", "http://[::1]:8080/v1", "http://127.0.0.2/v1"):
+        assert remote_warning(url) is None, url
+    warning = remote_warning("http://gpu-box.example.org:8000/v1")
+    assert warning and "not on this machine" in warning and "gpu-box.example.org" in warning
+    assert remote_warning("https://10.0.0.5/v1")
+
+
+def test_judge_objectives_without_an_endpoint_and_other_mistakes_are_refused_together(tmp_path):
+    with pytest.raises(StudyError) as caught:
+        preflight(JudgeConfig(), ["judge_correct", "judge_harmful", "rougeL"], "judge_correct")
+    message = caught.value.message
+    assert "judge_correct, judge_harmful need a judge endpoint" in message
+    assert "--pruning-metric judge_correct" in message
+    with pytest.raises(StudyError) as caught:
+        preflight(JudgeConfig(endpoint="ftp://x", rubric=str(tmp_path / "none.md"), api_key_env="NO_SUCH_VAR_XYZ"),
+                  [], "rougeL")
+    message = caught.value.message
+    assert "4 problems" in message and "model is not set" in message and "NO_SUCH_VAR_XYZ" in message
+    assert preflight(JudgeConfig(), ["rougeL"], "eval_loss") is None  # no judge, none needed: nothing to say
+    with ChatServer(scripted_judge) as server:
+        assert preflight(config(server.url, tmp_path), ["judge_correct"], "rougeL") is None  # loopback: no warning
+    assert not (tmp_path / "cache.db").exists()  # checking creates nothing

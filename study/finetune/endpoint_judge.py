@@ -292,7 +292,7 @@ def preflight(cfg: JudgeConfig, wanted: Iterable[str], pruning_metric: str) -> s
         problems.append(f"--pruning-metric {pruning_metric}: the judge rates the final answers only, not the checks "
                         "during training; prune on eval_loss or rougeL")
     if needs and not cfg.endpoint:
-        problems.append(f"{', '.join(needs)} need a judge endpoint: set evaluation.judge.endpoint and .model, e.g. "
+        problems.append(f"{', '.join(needs)} need{'s' * (len(needs) == 1)} a judge endpoint: set evaluation.judge.endpoint and .model, e.g. "
                         "--set evaluation.judge.endpoint=http://127.0.0.1:8000/v1 --set evaluation.judge.model=NAME "
                         "(README, 'Judging correctness and harm')")
     if cfg.endpoint:

@@ -7,6 +7,7 @@ import socket
 import threading
 from pathlib import Path
 
+import optuna
 import pytest
 from judge_servers import ChatServer, TinyModelReply, completion, scripted_judge
 
@@ -261,3 +262,125 @@ def test_judge_objectives_without_an_endpoint_and_other_mistakes_are_refused_tog
     with ChatServer(scripted_judge) as server:
         assert preflight(config(server.url, tmp_path), ["judge_correct"], "rougeL") is None  # loopback: no warning
     assert not (tmp_path / "cache.db").exists()  # checking creates nothing
+
+
+def test_a_trial_and_the_base_model_are_judged_per_question_and_repeated_answers_once(tmp_path, tiny_model_dir,
+                                                                                      qa_file):
+    from dataclasses import replace
+
+    from study.core.config import (DataConfig, DecodingConfig, EvalConfig, LoraConfig, ModelConfig, TrainingConfig,
+                                   TrialConfig)
+    from study.finetune.trial import run_trial, score_base_model
+    from study.finetune.workbench import Workbench
+
+    with ChatServer(scripted_judge) as server:
+        cfg = TrialConfig(
+            model=ModelConfig(name=str(tiny_model_dir), device="cpu"),
+            data=DataConfig(path=str(qa_file), val_fraction=0.2, test_fraction=0.2, max_seq_length=64),
+            lora=LoraConfig(rank=4, alpha=8.0, dropout=0.0),
+            training=TrainingConfig(epochs=1, batch_size=4, learning_rate=1e-8),  # too small to change an answer
+            decoding=DecodingConfig(max_new_tokens=6, batch_size=4),
+            evaluation=EvalConfig(judge=config(server.url, tmp_path)),
+        )
+        bench = Workbench.load(cfg, bertscore=False)
+        base = score_base_model(cfg, bench)
+        n = len(bench.splits.val)
+        assert len(server.requests) == n  # one request per (question, answer)
+        trial = run_trial(cfg, bench)
+        assert trial.predictions == base.predictions  # the same answers: judged once, for the base model
+        assert len(server.requests) == n
+        unjudged = run_trial(replace(cfg, evaluation=EvalConfig()), bench)
+    for result in (base, trial):
+        for name in ("judge_correct", "judge_harmful", "judge_length", "judge_length_off"):
+            assert len(result.per_item[name]) == n
+            assert result.metrics[name] == pytest.approx(sum(result.per_item[name]) / n)
+        assert set(result.per_item["judge_correct"]) <= {0.0, 0.5, 1.0} and result.metrics["judge_seconds"] >= 0
+    assert trial.per_item["judge_correct"] == base.per_item["judge_correct"]
+    assert not any(k.startswith("judge") for k in unjudged.metrics)
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--objectives", "rougeL:max,judge_correct:max"], "judge_correct needs a judge endpoint"),
+    (["--pruning-metric", "judge_harmful"], "--pruning-metric judge_harmful: the judge rates the final answers only"),
+    (["--set", "evaluation.judge.endpoint=http://127.0.0.1:8000/v1"], "evaluation.judge.model is not set"),
+])
+def test_the_run_command_refuses_a_judge_it_cannot_have_before_any_study_exists(capsys, tmp_path, extra, expected):
+    from study.run import main
+
+    storage = tmp_path / "s.db"
+    code = main(["--space", "smoke", "--storage", f"sqlite:///{storage}", "--no-progress", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error:") and expected in err[0], err
+    assert not storage.exists()
+
+
+def test_the_run_command_stops_in_one_line_when_the_judge_endpoint_is_down(capsys, tmp_path):
+    from study.run import main
+
+    storage = tmp_path / "s.db"
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    code = main(["--space", "smoke", "--storage", f"sqlite:///{storage}", "--no-progress", "--objectives",
+                 "judge_correct:max,judge_harmful:min", "--set", f"evaluation.judge.endpoint={url}",
+                 "--set", "evaluation.judge.model=m"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and f"judge endpoint {url} cannot be reached" in err[0], err
+    assert not storage.exists()
+
+
+@pytest.mark.slow
+def test_a_tiny_model_study_with_judge_objectives(tmp_path, tiny_model_dir, qa_file):
+    """The commands as a user runs them, with the judge's scores as objectives; the judge on loopback."""
+    import subprocess
+    import sys
+
+    from study.optimize.dashboard import trial_note
+
+    storage = f"sqlite:///{tmp_path / 'j.db'}"
+    with ChatServer(scripted_judge) as server:
+        args = ["--space", "smoke", "--model", str(tiny_model_dir), "--data", str(qa_file), "--storage", storage,
+                "--study-name", "j", "--no-progress", "--objectives", "judge_correct:max,judge_harmful:min,rougeL",
+                "--set", f"evaluation.judge.endpoint={server.url}", "--set", "evaluation.judge.model=scripted",
+                "--set", f"evaluation.judge.cache={tmp_path / 'judge.db'}", "--set", "training.learning_rate=0.01",
+                "--set", "decoding.max_new_tokens=6"]
+        proc = subprocess.run([sys.executable, "-m", "study.run", *args, "--trials", "3"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "warning" not in proc.stderr  # a loopback endpoint: nothing leaves the machine
+        study = optuna.load_study(study_name="j", storage=storage)
+        assert len(server.requests) == len(judged(study))  # every distinct answer judged once, the base's included
+        resumed = subprocess.run([sys.executable, "-m", "study.run", *args, "--trials", "1"], cwd=tmp_path,
+                                 capture_output=True, text=True, timeout=900)
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+    study = optuna.load_study(study_name="j", storage=storage)
+    assert study.metric_names == ["judge_correct", "judge_harmful", "rougeL"]
+    base, *trials = sorted(study.trials, key=lambda t: t.number)
+    assert base.user_attrs["reference"] == "base" and len(trials) == 4
+    for t in [base, *trials]:
+        if t.state.name != "COMPLETE":
+            continue
+        per_question = t.user_attrs["per_question"]
+        assert len(per_question["judge_correct"]) == len(per_question["rougeL"]) == len(t.user_attrs["answers"])
+        assert t.values[0] == pytest.approx(sum(per_question["judge_correct"]) / len(per_question["judge_correct"]))
+        for name in ("judge_correct", "judge_harmful", "judge_length_off"):
+            interval = t.user_attrs["intervals"][name]
+            assert interval["low"] <= t.user_attrs[name] <= interval["high"]
+        note = trial_note(t, study.metric_names, [], "j")
+        assert "| **judge_correct** |" in note and "| judge_length_off |" in note
+        if t is not base:
+            for name in ("judge_correct", "judge_harmful"):
+                gain = t.user_attrs["gain_vs_base"][name]
+                assert gain["gain_ci95"][0] <= gain["gain"] <= gain["gain_ci95"][1]
+    assert sum(t.state.name == "COMPLETE" for t in trials) >= 2
+    assert len(server.requests) == len(judged(study))  # the resumed run sent only answers never judged before
+
+
+def judged(study) -> set[tuple[str, str]]:
+    """The distinct (question, answer) pairs of the study's finished trials (a pruned trial is not judged)."""
+    from study.finetune.data import load_splits
+    from study.optimize.records import trial_config
+
+    out = set()
+    for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)):
+        pairs = load_splits(trial_config(t).data).val
+        out |= {(p.question, a) for p, a in zip(pairs, t.user_attrs["answers"], strict=True)}
+    return out

@@ -171,16 +171,18 @@ class EndpointJudge:
         keys = [judgement_key(q, r, a, self.cfg.model, self.rubric) for q, r, a in zip(questions, references, answers)]
         known = {k: Verdict(**v) for k, v in self.cache.get(keys).items()}
         todo = {k: i for i, k in reversed(list(enumerate(keys))) if k not in known}  # each new key once, first index
+        new: dict[str, dict] = {}
         pool = ThreadPoolExecutor(max_workers=self.cfg.batch_size, thread_name_prefix="judge")
         try:
             futures = {pool.submit(self._judge_one, i, questions[i], references[i], answers[i]): k
                        for k, i in sorted(todo.items(), key=lambda item: item[1])}
             for future in as_completed(futures):
-                verdict = future.result()  # a JudgeError ends the call; verdicts cached so far are kept
+                verdict = future.result()  # a JudgeError ends the call
                 known[futures[future]] = verdict
-                self.cache.put({futures[future]: asdict(verdict)}, self.cfg.model)
+                new[futures[future]] = asdict(verdict)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            self.cache.put(new, self.cfg.model)  # one transaction; what was judged before a failure is kept
         return [known[k] for k in keys]
 
     def _judge_one(self, index: int, question: str, reference: str, answer: str) -> Verdict:

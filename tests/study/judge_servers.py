@@ -14,6 +14,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 64  # not http.server's 5: more concurrent connections would wait a second for a SYN retry
+    daemon_threads = True
+
+
 Reply = Callable[[dict[str, Any]], tuple[int, bytes]]
 
 
@@ -90,8 +95,7 @@ class ChatServer:
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

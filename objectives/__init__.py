@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from objectives._bertscore import BertScorer, default_encoder_path
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
+from objectives._gain import Gain, decoding_only, verdict
+from objectives._registry import Answers, Metric, answer_metrics, metric, register, registered, unproduced
 from objectives._objectives import (
     JUDGE_METRICS,
     KNOWLEDGE_METRICS,
@@ -52,6 +54,16 @@ from objectives._text import (
 )
 
 __all__ = [
+    "Gain",
+    "decoding_only",
+    "verdict",
+    "Answers",
+    "Metric",
+    "answer_metrics",
+    "metric",
+    "register",
+    "registered",
+    "unproduced",
     "BLEU_STATS",
     "STATS_SUFFIX",
     "CONFIDENCE",

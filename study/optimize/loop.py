@@ -260,7 +260,8 @@ class StudyRunner:
         per_question = {**per_question, **items}
         record_result(trial, result.metrics, result.history, self.splits.val, result.predictions,
                       self.settings.sample_answers)
-        record_scores(trial, per_question, self._base_scores(), [o.metric for o in self.objectives])
+        record_scores(trial, per_question, self._base_scores(), [o.metric for o in self.objectives],
+                      same_decoding=getattr(result, "base_per_item", None))
         self._upload(trial, result.predictions, per_question)
         if result.pruned_at is not None:
             trial.set_user_attr(keys.PRUNED_AT, result.pruned_at)
@@ -338,6 +339,9 @@ class FineTune:
                  adapters: AdapterKeeper | None = None) -> None:
         self.bench, self.settings, self.show_progress = bench, settings, show_progress
         self.adapters = adapters  # keeps each trained adapter until the loop knows whether it is a Pareto trial
+        from study.finetune.fair_base import BaseAnswers
+
+        self.base_answers = BaseAnswers(bench)  # the base model with each trial's decoding, for fair gains
 
     def __call__(self, cfg: TrialConfig, monitor: TrialPruning | None) -> Any:
         from study.finetune.trial import run_trial
@@ -345,7 +349,7 @@ class FineTune:
         wilcoxon = self.settings.pruner == "wilcoxon"
         if self.adapters is not None:
             self.adapters.drop()  # the last trial's, if it was pruned or failed after training
-        return run_trial(
+        result = run_trial(
             cfg,
             self.bench,
             monitor,
@@ -357,6 +361,9 @@ class FineTune:
             show_progress=self.show_progress,
             on_trained=self.adapters.keep if self.adapters is not None else None,
         )
+        if result.pruned_at is None:  # a finished trial's gains compare it with the base answering as it does
+            result.base_per_item = self.base_answers(cfg).per_item
+        return result
 
     def score_base(self, cfg: TrialConfig) -> Any:
         from study.finetune.trial import score_base_model

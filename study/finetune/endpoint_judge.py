@@ -207,12 +207,12 @@ class EndpointJudge:
                     raise _Retry(f"{exc}; the reply began {_short(content)!r}", malformed=True) from None
             except _Retry as exc:
                 failure = exc
-        where = f"judge {self.cfg.model} at {self.cfg.endpoint}"
+        where, tried = f"judge {self.cfg.model} at {self.cfg.endpoint}", f"{tries} {'try' if tries == 1 else 'tries'}"
         if failure.malformed:
             raise JudgeError(f"{where}: no readable judgement of question {index + 1} ({_short(question)!r}) in "
-                             f"{tries} tries: {failure.why} (the rubric asks for one JSON object; try a stronger "
+                             f"{tried}: {failure.why} (the rubric asks for one JSON object; try a stronger "
                              "judge model or more evaluation.judge.retries)")
-        raise JudgeError(f"{where}: {failure.why}, {tries} tries (question {index + 1}); the trial stops, "
+        raise JudgeError(f"{where}: {failure.why}, {tried} (question {index + 1}); the trial stops, "
                          "resume the study with the same command once the server answers")
 
     def _post(self, body: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from pathlib import Path
@@ -384,3 +385,37 @@ def judged(study) -> set[tuple[str, str]]:
         pairs = load_splits(trial_config(t).data).val
         out |= {(p.question, a) for p, a in zip(pairs, t.user_attrs["answers"], strict=True)}
     return out
+
+
+@pytest.mark.slow
+def test_an_endpoint_that_fails_during_the_study_stops_it_in_one_line_and_the_same_command_resumes(
+        capsys, tmp_path, tiny_model_dir, qa_file):
+    from study.run import main
+
+    storage = f"sqlite:///{tmp_path / 'r.db'}"
+    down = threading.Event()
+    down.set()
+
+    def reply(body):  # GET /v1/models answers all along: the server is up when the study starts
+        return (500, b'{"error": {"message": "CUDA out of memory"}}') if down.is_set() else scripted_judge(body)
+
+    with ChatServer(reply) as server:
+        argv = ["--space", "smoke", "--model", str(tiny_model_dir), "--data", str(qa_file), "--storage", storage,
+                "--study-name", "r", "--no-progress", "--trials", "1", "--objectives", "judge_correct:max,rougeL",
+                "--set", f"evaluation.judge.endpoint={server.url}", "--set", "evaluation.judge.model=scripted",
+                "--set", "evaluation.judge.retries=0", "--set", f"evaluation.judge.cache={tmp_path / 'c.db'}",
+                "--set", "decoding.max_new_tokens=4"]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        errors = [line for line in err.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and re.search(r"HTTP 500 CUDA out of memory, 1 try \(question \d\)", errors[0]), err
+        assert "Traceback" not in err
+        study = optuna.load_study(study_name="r", storage=storage)
+        assert [t.state.name for t in study.trials] == ["FAIL"]  # the base model, stopped by the judge
+        assert "HTTP 500" in study.trials[0].user_attrs["fail_reason"]
+        down.clear()
+        assert main(argv) == 0
+    study = optuna.load_study(study_name="r", storage=storage)
+    states = [(t.user_attrs.get("reference"), t.state.name) for t in study.trials]
+    assert states[1:] == [("base", "COMPLETE"), (None, "COMPLETE")], states
+    assert all(0 <= t.values[0] <= 1 for t in study.trials[1:])

@@ -15,7 +15,8 @@ malformed reply costs the retry of one answer, and each row of the cache is one 
 vLLM, llama.cpp's server (``--parallel N``) and Ollama (``OLLAMA_NUM_PARALLEL``) batch
 concurrent requests on the GPU themselves, so nothing is lost by not packing answers.
 
-Judgements are cached (:mod:`study.finetune.judge_cache`). Requests go straight to the
+Replies are read by :mod:`study.finetune.judge_reply`; judgements are cached
+(:mod:`study.finetune.judge_cache`). Requests go straight to the
 endpoint, never through a proxy from the environment. A request that fails (no connection, no
 reply within ``timeout_s``, HTTP 5xx) or whose reply cannot be read is tried again up to
 ``retries`` times; then :class:`JudgeError`, a :class:`StudyError`, stops the trial with one
@@ -27,14 +28,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import re
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from http.client import HTTPException
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -43,14 +43,11 @@ from objectives import JUDGE_METRICS
 from study.core.config import JudgeConfig
 from study.core.errors import StudyError
 from study.finetune.judge_cache import JudgeCache, judgement_key
+from study.finetune.judge_reply import Verdict, parse_verdict
 
 BUNDLED_RUBRIC = Path(__file__).resolve().parents[1] / "bundled" / "judge_rubric.md"
 DEFAULT_CACHE = Path("studies") / "judge-cache.db"  # beside the default study storage, studies/<name>.db
 USER_MESSAGE = "Question:\n{question}\n\nReference answer:\n{reference}\n\nAnswer to judge:\n{answer}"
-CORRECTNESS = {"correct": 1.0, "partly": 0.5, "partly_correct": 0.5, "partial": 0.5, "wrong": 0.0,
-               "incorrect": 0.0}
-LENGTHS = {"too_short": -1, "right": 0, "too_long": 1}
-BOOLEANS = {"true": 1.0, "yes": 1.0, "false": 0.0, "no": 0.0}
 MAX_BACKOFF_S = 30.0
 SHOWN = 60  # characters of a question or reply quoted in a message
 
@@ -65,56 +62,6 @@ class _Retry(Exception):
     def __init__(self, why: str, malformed: bool = False) -> None:
         super().__init__(why)
         self.why, self.malformed = why, malformed
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One answer's judgement on the three scales, with the judge's one-sentence reason."""
-
-    correct: float  # 1, 0.5 or 0
-    harmful: float  # 1 or 0
-    length: int  # -1 too short, 0 right, +1 too long
-    reason: str = ""
-
-
-def _word(value: Any) -> str:
-    return str(value).strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def parse_verdict(content: str) -> Verdict:
-    """The verdict in a reply; a ``ValueError`` saying what is wrong when there is none.
-
-    The rubric asks for a bare JSON object. A reasoning model's ``<think>`` block and a code
-    fence around the object are tolerated (common, and unambiguous); the keys and values are not
-    guessed: each must be one the rubric names (``partly correct`` for ``partly`` and yes/no
-    for true/false are read as such).
-    """
-    text = re.sub(r"<think>.*?</think>", "", content, flags=re.DOTALL)
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        raise ValueError("no JSON object in the reply")
-    obj = json.loads(text[start : end + 1])  # json.JSONDecodeError is a ValueError
-    if not isinstance(obj, dict):
-        raise ValueError("the reply's JSON is not an object")
-    missing = [k for k in ("correct", "harmful", "length") if k not in obj]
-    if missing:
-        raise ValueError(f"the reply lacks {', '.join(missing)}")
-    correct, harmful, length = obj["correct"], obj["harmful"], _word(obj["length"])
-    if isinstance(correct, (int, float)) and not isinstance(correct, bool) and correct in (0, 0.5, 1):
-        correct = float(correct)
-    elif _word(correct) in CORRECTNESS:
-        correct = CORRECTNESS[_word(correct)]
-    else:
-        raise ValueError(f"'correct' is {obj['correct']!r}, not correct, partly or wrong")
-    if isinstance(harmful, bool):
-        harmful = float(harmful)
-    elif _word(harmful) in BOOLEANS:
-        harmful = BOOLEANS[_word(harmful)]
-    else:
-        raise ValueError(f"'harmful' is {obj['harmful']!r}, not true or false")
-    if length not in LENGTHS:
-        raise ValueError(f"'length' is {obj['length']!r}, not too_short, right or too_long")
-    return Verdict(correct, harmful, LENGTHS[length], str(obj.get("reason", ""))[:500])
 
 
 def chat_url(endpoint: str) -> str:
@@ -168,6 +115,8 @@ class EndpointJudge:
 
     def judge(self, questions: Sequence[str], references: Sequence[str], answers: Sequence[str]) -> list[Verdict]:
         """One verdict per answer, in order: from the cache, or from the endpoint (then cached)."""
+        if not len(questions) == len(references) == len(answers):
+            raise ValueError(f"{len(questions)} questions, {len(references)} references, {len(answers)} answers")
         keys = [judgement_key(q, r, a, self.cfg.model, self.rubric) for q, r, a in zip(questions, references, answers)]
         known = {k: Verdict(**v) for k, v in self.cache.get(keys).items()}
         todo = {k: i for i, k in reversed(list(enumerate(keys))) if k not in known}  # each new key once, first index

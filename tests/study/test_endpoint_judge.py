@@ -19,11 +19,11 @@ from study.finetune.endpoint_judge import (
     EndpointJudge,
     JudgeError,
     judge_answers,
-    parse_verdict,
     preflight,
     remote_warning,
 )
 from study.finetune.judge_cache import JudgeCache
+from study.finetune.judge_reply import parse_verdict
 
 QUESTIONS = ["What is given for rejection?", "When is the biopsy done?", "Which drug lowers the level?"]
 REFERENCES = ["Pulse steroids are given.", "The biopsy is done weekly at first.", "Rifampicin lowers the level."]

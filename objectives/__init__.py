@@ -12,6 +12,7 @@ from objectives._gain import Gain, decoding_only, verdict
 from objectives._front import direction_of, dominates, pareto_front
 from objectives._registry import Answers, Metric, answer_metrics, metric, register, registered, unproduced
 from objectives._objectives import (
+    JUDGE_METRICS,
     KNOWLEDGE_METRICS,
     METRICS,
     OFF_VALIDATION_METRICS,
@@ -70,6 +71,7 @@ __all__ = [
     "BLEU_STATS",
     "STATS_SUFFIX",
     "CONFIDENCE",
+    "JUDGE_METRICS",
     "KNOWLEDGE_METRICS",
     "OFF_VALIDATION_METRICS",
     "METRICS",

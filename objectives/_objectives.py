@@ -30,6 +30,9 @@ METRICS: Mapping[str, str] = _Directions()
 #: Metrics that need knowledge probes (a probe file, evaluation.probes).
 KNOWLEDGE_METRICS = frozenset(m for m in registered() if m.startswith("probe_") or m.startswith("knowledge_"))
 
+#: Metrics that need a judge endpoint (evaluation.judge.endpoint; objectives.metrics.judge).
+JUDGE_METRICS = frozenset(m.name for m in registered().values() if "judge" in m.needs)
+
 #: Metrics scored on other questions than the validation split's (probes, the general-medicine quiz):
 #: their per-question scores do not line up with the validation answers.
 OFF_VALIDATION_METRICS = frozenset(m.name for m in registered().values() if not m.on_validation) | {

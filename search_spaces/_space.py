@@ -38,6 +38,7 @@ from study.core.config import (
     coerce,
     field_types,
     fields_of,
+    nested_class,
 )
 from search_spaces._dimensions import Choice, Dimension, Range
 from study.core.errors import StudyError
@@ -149,6 +150,9 @@ def parse_space(raw: Mapping[str, Any], where: str, name: str = "space") -> Sear
             full = f"{section}.{key}"
             if key not in known:
                 problems.append(f"unknown key '{full}' (valid: {', '.join(known)})")
+            elif nested_class(section_cls, key) is not None:
+                problems += check_section(section_cls, section, {key: value})  # a nested section, fixed: not searched
+                fixed[full] = value
             elif isinstance(value, Mapping):
                 dim, found = _dimension(section_cls, key, value, full)
                 problems += found

@@ -2,7 +2,8 @@
 
 Answer metrics (scored from the answers alone): :mod:`.overlap` (BLEU, ROUGE, token-F1, exact
 match), :mod:`.bertscore`, :mod:`.length`, :mod:`.chrf`. Metrics the trial recipe produces
-(losses, timings, the quiz, the judge, the knowledge probes) are declared in :mod:`.trial`.
+(losses, timings, the quiz, the heuristic judge, the knowledge probes) are declared in :mod:`.trial`,
+those of the judge endpoint in :mod:`.judge`.
 The order of the imports is the order in which metrics are listed.
 """
 
@@ -14,4 +15,5 @@ from objectives.metrics import bertscore  # noqa: F401
 from objectives.metrics import length  # noqa: F401
 from objectives.metrics import chrf  # noqa: F401
 from objectives.metrics import trial  # noqa: F401
+from objectives.metrics import judge  # noqa: F401
 # isort: on

@@ -18,7 +18,7 @@ register(
            needs=frozenset({"quiz", "base"}), on_validation=False, requires="evaluation.general_questions"),
     Metric("judge_score", "max", "P(yes) that an answer agrees with its reference, asked of the base model "
            "(an offline heuristic)", needs=frozenset({"model", "answers", "references", "questions"}),
-           requires="evaluation.judge"),
+           requires="evaluation.judge_heuristic"),
     # Knowledge probes (study.finetune.knowledge): the facts of training pairs (seen) and of validation
     # pairs (unseen) asked in other words; the gain is seen-probe ROUGE-L over the base model's.
     *(Metric(f"probe_{kind}_{name}", direction, f"{name} on the {kind}-fact knowledge probes",

@@ -92,6 +92,27 @@ class PretrainConfig:
     max_blocks: int | None = _f(None, "use at most this many chunks (none = all)", min=1)
 
 
+def _section(cls: type, help: str) -> Any:
+    """A field holding a nested section (``evaluation.judge``): a mapping in YAML, its keys checked like a section's."""
+    return field(default_factory=cls, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """A judge of correctness and harm: any OpenAI-compatible chat server on the team's own machines."""
+
+    endpoint: str | None = _f(
+        None, "base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (none = no judge)")
+    model: str | None = _f(None, "the judge model's name as the server knows it (vLLM --served-model-name, Ollama tag)")
+    rubric: str | None = _f(None, "markdown file: the rubric and reply format (none = the bundled judge_rubric.md)")
+    batch_size: int = _f(8, "answers judged at once, one request each, sent in parallel", min=1, max=64)
+    timeout_s: float = _f(120.0, "seconds to wait for one reply", min=0.01, max=3600.0)
+    retries: int = _f(2, "new tries of a request that failed or whose reply could not be read", min=0, max=10)
+    max_tokens: int = _f(400, "longest reply in tokens (the rubric asks for one short JSON object)", min=16)
+    cache: str | None = _f(None, "SQLite file of judgements (none = studies/judge-cache.db under the working directory)")
+    api_key_env: str | None = _f(None, "environment variable holding the server's API key (the key is never stored)")
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     """Extra scoring beyond the validation answers."""
@@ -99,7 +120,10 @@ class EvalConfig:
     general_questions: int = _f(
         0, "general-medicine quiz questions scored before and after tuning (forgetting); 0 = off", min=0
     )
-    judge: bool = _f(False, "rate agreement with the reference by asking the base model (a heuristic)")
+    judge: JudgeConfig = _section(
+        JudgeConfig, "a judge endpoint rates every answer: judge_correct, judge_harmful, judge_length (off: no endpoint)")
+    judge_heuristic: bool = _f(
+        False, "rate agreement with the reference by asking the base model (judge_score; a heuristic, weak)")
     probes: bool = _f(
         False, "score knowledge probes: the facts of training pairs (probe_seen_*) and of validation pairs "
                "(probe_unseen_*) asked in other words; on whenever a knowledge metric is an objective",
@@ -322,13 +346,56 @@ def check_value(section_cls: type, key: str, value: Any) -> str | None:
     return None
 
 
+def nested_class(section_cls: type, key: str) -> type | None:
+    """The dataclass a field holds (``evaluation.judge``: :class:`JudgeConfig`), or None for a plain value."""
+    accepted = field_types(section_cls).get(key, (None,))
+    return accepted[0] if dataclasses.is_dataclass(accepted[0]) else None
+
+
+def nest(section_cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with dotted keys merged into their nested section, and the spellings of stored studies read.
+
+    ``--set evaluation.judge.endpoint=URL`` gives ``{"judge.endpoint": URL}``, merged into
+    ``judge``'s mapping (the dotted key wins); ``judge: null`` is the default (no judge).
+    ``judge: true`` is how configs stored before the endpoint judge asked for the base-model
+    heuristic: it reads as ``judge_heuristic``.
+    """
+    out: dict[str, Any] = {}
+    dotted: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        head, dot, rest = key.partition(".")
+        if dot and nested_class(section_cls, head) is not None:
+            dotted.setdefault(head, {})[rest] = value
+        else:
+            out[key] = value
+    if section_cls is EvalConfig and isinstance(out.get("judge"), bool):
+        heuristic = out.pop("judge")
+        out.setdefault("judge_heuristic", heuristic)
+    for key in fields_of(section_cls):
+        if nested_class(section_cls, key) is None:
+            continue
+        if key in out and out[key] is None:
+            out[key] = {}
+        if key in dotted:
+            before = out.get(key)
+            out[key] = {**(before if isinstance(before, Mapping) else {}), **dotted[key]}
+    return out
+
+
 def check_section(section_cls: type, name: str, values: Mapping[str, Any]) -> list[str]:
     known = fields_of(section_cls)
     problems = []
-    for key, value in values.items():
+    for key, value in nest(section_cls, values).items():
         if key not in known:
             problems.append(f"unknown key '{name}.{key}' (valid: {', '.join(known)}; "
-                            f"python -m study.run --explain {name} describes them)")
+                            f"python -m study.run --explain {name.split('.')[0]} describes them)")
+            continue
+        sub = nested_class(section_cls, key)
+        if sub is not None:
+            if isinstance(value, Mapping):
+                problems += check_section(sub, f"{name}.{key}", value)
+            else:
+                problems.append(f"'{name}.{key}' expected a mapping of {', '.join(fields_of(sub))}, got {value!r}")
             continue
         problem = check_value(section_cls, key, value)
         if problem:
@@ -344,6 +411,9 @@ def describe_field(section_cls: type, key: str) -> str:
     """
     f = fields_of(section_cls)[key]
     rules = f.metadata
+    sub = nested_class(section_cls, key)
+    if sub is not None:
+        return f"mapping of {', '.join(fields_of(sub))}: {rules.get('help', '')}"
     kind = rules.get("kind") or " or ".join(
         "null" if t is type(None) else getattr(t, "__name__", str(t)) for t in field_types(section_cls)[key])
     if "choices" in rules:
@@ -367,8 +437,13 @@ def explain(section: str) -> str:
         raise StudyError(f"--explain {section}: no such section (valid: {', '.join(sections)})")
     cls = sections[section]
     lines = [f"{section}: {(cls.__doc__ or '').strip().splitlines()[0]}"]
-    width = max(len(k) for k in fields_of(cls))
-    lines += [f"  {key:<{width}}  {describe_field(cls, key)}" for key in fields_of(cls)]
+    rows = []  # (key, its class, its name in the section): a nested section's keys follow it as judge.endpoint
+    for key in fields_of(cls):
+        rows.append((key, cls, key))
+        sub = nested_class(cls, key)
+        rows += [(f"{key}.{k}", sub, k) for k in fields_of(sub)] if sub is not None else []
+    width = max(len(shown) for shown, _, _ in rows)
+    lines += [f"  {shown:<{width}}  {describe_field(owner, key)}" for shown, owner, key in rows]
     return "\n".join(lines)
 
 
@@ -376,7 +451,11 @@ def build_section(section_cls: type, values: Mapping[str, Any]) -> Any:
     types_ = field_types(section_cls)
     known = fields_of(section_cls)
     out = {}
-    for key, value in values.items():
+    for key, value in nest(section_cls, values).items():
+        sub = nested_class(section_cls, key)
+        if sub is not None:
+            out[key] = build_section(sub, value)
+            continue
         if "parse" in known[key].metadata:
             out[key] = known[key].metadata["parse"](value)
             continue

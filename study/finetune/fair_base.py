@@ -43,7 +43,16 @@ class BaseAnswers:
     def __call__(self, cfg: TrialConfig) -> Evaluation:
         key = cfg.inference_key()
         if key not in self._scored:
-            self._scored[key] = score_pairs(self.bench.base.model, self.bench, cfg)
+            evaluation = score_pairs(self.bench.base.model, self.bench, cfg)
+            if cfg.evaluation.judge.endpoint:  # judged as the trial's answers are, so the judge's gains are fair too
+                from study.finetune.endpoint_judge import judge_answers
+
+                pairs = self.bench.splits.val
+                judged, items = judge_answers(cfg.evaluation.judge, [p.question for p in pairs],
+                                              [p.answer for p in pairs], evaluation.predictions)
+                evaluation.metrics.update(judged)
+                evaluation.per_item.update(items)
+            self._scored[key] = evaluation
             release_memory()
         return self._scored[key]
 

@@ -1,8 +1,10 @@
-"""A judge score: the base model asked whether an answer agrees with the reference.
+"""The heuristic judge score: the base model asked whether an answer agrees with the reference.
 
-A heuristic, off by default (``evaluation.judge``): a small model is a weak judge, and the
+A heuristic, off by default (``evaluation.judge_heuristic``; stored configs spell it
+``evaluation.judge: true``): a small model is a weak judge, and the
 score is the probability it gives to "Yes" against "No", averaged over the questions. It
 runs with the trial's adapter disabled, so the judge is the same model in every trial.
+A judge of correctness and harm on a real model: :mod:`study.finetune.endpoint_judge`.
 """
 
 from __future__ import annotations

@@ -115,8 +115,9 @@ def run_trial(
 def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
     """The untuned base model, scored like a trial: same questions, metrics and per-question scores.
 
-    No adapter and no training: ``train_seconds`` is 0, forgetting is 0 by definition, and
-    the judge (itself the base model) rates the base model's own answers.
+    No adapter and no training: ``train_seconds`` is 0, forgetting is 0 by definition, the
+    heuristic judge (itself the base model) rates the base model's own answers, and a judge
+    endpoint rates them as it rates every trial's.
     """
     start = time.perf_counter()
     val = ValidationInputs.of(bench, cfg)
@@ -129,11 +130,18 @@ def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
         accuracy = sum(correct) / len(correct)
         metrics.update(general_accuracy=accuracy, general_accuracy_base=accuracy, forgetting=0.0)
         per_item["forgetting"] = [0.0] * len(correct)
-    if cfg.evaluation.judge:
+    if cfg.evaluation.judge_heuristic:
         from study.finetune.judge import judge_scores
 
         scores = judge_scores(model, tokenizer, [p.question for p in val.pairs], val.references, evaluation.predictions)
         metrics["judge_score"] = sum(scores) / len(scores)
+    if cfg.evaluation.judge.endpoint:
+        from study.finetune.endpoint_judge import judge_answers
+
+        judged, judged_items = judge_answers(cfg.evaluation.judge, [p.question for p in val.pairs], val.references,
+                                             evaluation.predictions)
+        metrics.update(judged)
+        per_item.update(judged_items)
     if cfg.evaluation.probes:
         probe_metrics, probe_items = probe_scores(model, bench, cfg)
         metrics.update(probe_metrics)
@@ -194,7 +202,7 @@ class TrialRecipe:
         self.history: list[dict[str, float]] = []  # one entry per check
         self.last_check: Evaluation | None = None
         self.extra: dict[str, float] = {}  # scores beside the validation metrics (forgetting, judge, probes, ...)
-        self.extra_items: dict[str, list] = {}  # their per-question scores (quiz, probes): not the validation split's
+        self.extra_items: dict[str, list] = {}  # their per-question scores (quiz, probes, the judge endpoint)
         self.peft_model: Any = None
 
     def run(self, on_trained: Callable[[Any], None] | None = None) -> TrialResult:
@@ -304,7 +312,7 @@ class TrialRecipe:
         return evaluation, pruned_at
 
     def extra_scores(self, predictions: Sequence[str]) -> None:
-        """Forgetting (general-medicine quiz), the judge score and the knowledge probes, where the config asks."""
+        """Forgetting (general-medicine quiz), the judges and the knowledge probes, where the config asks."""
         cfg, bench = self.cfg, self.bench
         if cfg.evaluation.general_questions:
             quiz, base_correct = bench.quiz(cfg.evaluation.general_questions)
@@ -313,14 +321,21 @@ class TrialRecipe:
             self.extra_items["forgetting"] = [b - c for b, c in zip(base_correct, correct)]
             self.extra["general_accuracy"] = sum(correct) / len(correct)
             self.extra["forgetting"] = self.extra["general_accuracy_base"] - self.extra["general_accuracy"]
-        if cfg.evaluation.judge:
+        pairs = self.val.pairs[: len(predictions)]
+        if cfg.evaluation.judge_heuristic:
             from study.finetune.judge import judge_scores
 
-            pairs = self.val.pairs[: len(predictions)]
             with self.peft_model.disable_adapter():  # the judge is the base model, the same in every trial
                 scores = judge_scores(self.peft_model, bench.base.tokenizer, [p.question for p in pairs],
                                       [p.answer for p in pairs], predictions)
             self.extra["judge_score"] = sum(scores) / len(scores)
+        if cfg.evaluation.judge.endpoint:  # the validation answers, rated by the endpoint: per-question scores
+            from study.finetune.endpoint_judge import judge_answers
+
+            judged, judged_items = judge_answers(cfg.evaluation.judge, [p.question for p in pairs],
+                                                 [p.answer for p in pairs], predictions)
+            self.extra.update(judged)
+            self.extra_items.update(judged_items)
         if cfg.evaluation.probes:
             probe_metrics, probe_items = probe_scores(self.peft_model, bench, cfg)
             self.extra.update(probe_metrics)

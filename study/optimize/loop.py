@@ -242,8 +242,8 @@ class StudyRunner:
         except KeyboardInterrupt:
             self._end(trial, monitor, TrialState.FAIL, start, reason="interrupted (Ctrl-C)")
             raise
-        except StudyError:
-            self._end(trial, monitor, TrialState.FAIL, start, reason="configuration error")
+        except StudyError as exc:  # bad input, or a judge endpoint that failed: the study stops, resumable
+            self._end(trial, monitor, TrialState.FAIL, start, reason=f"configuration error: {exc.message}")
             raise
         except Exception as exc:  # one bad trial must not end the study; the reason stays on the trial
             if _diverged(exc):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Sequence
 
+from objectives import Objective
 from search_spaces import SearchSpace, check_rank, reads_corpus, reads_probes
-from study.core.config import TrialConfig
+from study.core.config import StudySettings, TrialConfig
 from study.core.errors import StudyError
 from study.finetune.data import Splits
 
@@ -36,3 +38,13 @@ def check_model_rank(space: SearchSpace, model_source: str) -> None:
     config_file = Path(model_source) / "config.json"
     if config_file.is_file():
         check_rank(space, json.loads(config_file.read_text()).get("hidden_size"))
+
+
+def check_judge(base_cfg: TrialConfig, objectives: Sequence[Objective], settings: StudySettings) -> str | None:
+    """A judge objective needs an endpoint, and a configured endpoint must answer: both stop here, in one line.
+
+    Returns a warning to print (the endpoint is not on this machine), or None.
+    """
+    from study.finetune.endpoint_judge import preflight
+
+    return preflight(base_cfg.evaluation.judge, [o.metric for o in objectives], settings.pruning_metric)

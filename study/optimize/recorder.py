@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 from objectives import Objective, knowledge_gain
 from study.core import keys
 from study.core.config import TrialConfig
+from study.core.errors import StudyError
 from study.optimize import claims, dashboard
 from study.optimize.records import record_config, record_result, record_scores
 from study.optimize.recovery import Heartbeat
@@ -114,6 +115,8 @@ def run_claimed(study: "optuna.Study", storage: Any, attrs: Mapping[str, Any], c
         except Exception as exc:  # one failed run must not end the stage; it runs again next time
             reason = f"{type(exc).__name__}: {exc}"
             _fail(handle, reason)
+            if isinstance(exc, StudyError):  # a setting or an endpoint every run would fail on alike: stop here
+                raise
             return handle, Recorded(None, reason)
         recorded = record(handle, result)
         if recorded.warning:

@@ -119,7 +119,7 @@ def test_forgetting_judge_and_continued_pretraining_are_scored_when_asked(bench,
     from study.core.config import EvalConfig, PretrainConfig
 
     cfg = tiny_config(tiny_model_dir, qa_file, epochs=1)
-    cfg = replace(cfg, evaluation=EvalConfig(general_questions=8, judge=True),
+    cfg = replace(cfg, evaluation=EvalConfig(general_questions=8, judge_heuristic=True),
                   pretraining=PretrainConfig(epochs=1, block_size=32, max_blocks=8))
     result = run_trial(cfg, bench)
     m = result.metrics

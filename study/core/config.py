@@ -348,6 +348,8 @@ def check_value(section_cls: type, key: str, value: Any) -> str | None:
 
 def nested_class(section_cls: type, key: str) -> type | None:
     """The dataclass a field holds (``evaluation.judge``: :class:`JudgeConfig`), or None for a plain value."""
+    if "parse" in getattr(fields_of(section_cls).get(key), "metadata", {}):
+        return None  # a value with a parser of its own (study.pruner: a name or a mapping)
     accepted = field_types(section_cls).get(key, (None,))
     return accepted[0] if dataclasses.is_dataclass(accepted[0]) else None
 

@@ -7,6 +7,8 @@ directly: ``evaluate.load`` would fetch metric code from the hub at run time.
 from __future__ import annotations
 
 from objectives._bertscore import BertScorer, default_encoder_path
+from objectives._language import Language, detect_language, language
+from objectives._selfcheck import SelfCheck, self_check
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
 from objectives._objectives import (
     KNOWLEDGE_METRICS,
@@ -57,8 +59,10 @@ __all__ = [
     "KNOWLEDGE_METRICS",
     "OFF_VALIDATION_METRICS",
     "METRICS",
+    "SelfCheck",
     "BertScorer",
     "Interval",
+    "Language",
     "difference_of_means",
     "trials_and_questions_difference",
     "Objective",
@@ -68,6 +72,7 @@ __all__ = [
     "bleu_from_stats",
     "bleu_stats",
     "default_encoder_path",
+    "detect_language",
     "exact_match",
     "exact_match_per_item",
     "gain_table",
@@ -75,6 +80,7 @@ __all__ = [
     "indistinguishable",
     "interval_table",
     "knowledge_gain",
+    "language",
     "stats_key",
     "length_error",
     "length_error_per_item",
@@ -89,6 +95,7 @@ __all__ = [
     "parse_objectives",
     "rouge",
     "rouge_per_item",
+    "self_check",
     "spearman",
     "statistic_interval",
     "token_f1",

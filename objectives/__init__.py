@@ -6,7 +6,7 @@ directly: ``evaluate.load`` would fetch metric code from the hub at run time.
 
 from __future__ import annotations
 
-from objectives._bertscore import BertScorer, default_encoder_path
+from objectives._bertscore import BertScorer, default_encoder_path, encoder_warning
 from objectives._language import Language, detect_language, language
 from objectives._selfcheck import SelfCheck, self_check
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
@@ -73,6 +73,7 @@ __all__ = [
     "bleu_stats",
     "default_encoder_path",
     "detect_language",
+    "encoder_warning",
     "exact_match",
     "exact_match_per_item",
     "gain_table",

@@ -39,7 +39,8 @@ SETTING_FLAGS = {
     "n_trials": "--trials",
 }
 FIXED_DATA_KEYS = ("path", "split_seed", "val_fraction", "test_fraction", "max_train_examples", "max_val_examples",
-                   "probes")
+                   "probes", "language")
+FIXED_KEYS = ("evaluation.bertscore_model",)  # the encoder is loaded once per process
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -149,7 +150,7 @@ def _check_fixed(space: Any) -> None:
     """Model and data are loaded once per process, so they cannot vary between trials."""
     searched = [
         name for name in space.dimensions
-        if name.split(".")[0] in FIXED_SECTIONS or name in {f"data.{k}" for k in FIXED_DATA_KEYS}
+        if name.split(".")[0] in FIXED_SECTIONS or name in {f"data.{k}" for k in FIXED_DATA_KEYS} | set(FIXED_KEYS)
     ]
     if searched:
         raise StudyError(f"space '{space.name}': {', '.join(searched)} cannot be searched (loaded once per study); fix a value")
@@ -176,6 +177,40 @@ def _check_knowledge(space: Any, base_cfg: Any, splits: Any) -> None:
             raise StudyError(f"{asked}: {exc}") from None
     if any(_possible(space, "retrieval.top_k")):
         Retriever.from_corpus(base_cfg.retrieval.corpus, base_cfg.retrieval.passage_words)
+
+
+def _language(space: Any, base_cfg: Any, splits: Any, say: bool = True) -> tuple[Any, Any]:
+    """Fix the data's language for every trial (``data.language``, else detected) and self-check the metrics on it.
+
+    A metric that gives a reference scored against itself less than its perfect score, or
+    cannot tell it from other questions' references, stops the study here, before the
+    storage is touched (BERTScore is checked when its encoder is loaded, at the first trial).
+    """
+    from dataclasses import replace
+
+    import objectives
+
+    code = base_cfg.data.language
+    if code is None:
+        code = objectives.detect_language([t for p in (*splits.train, *splits.val) for t in (p.question, p.answer)])
+    try:
+        code = objectives.language(code).code
+    except ValueError as exc:
+        raise StudyError(f"data.language: {exc}") from None
+    encoder = base_cfg.evaluation.bertscore_model
+    if encoder is not None and not Path(encoder).is_dir():
+        raise StudyError(f"evaluation.bertscore_model: {encoder} is not a directory (a local encoder is expected)")
+    check = objectives.self_check([p.answer for p in (*splits.val, *splits.train)], code)
+    if check.failure():
+        raise StudyError(f"{splits.source}: {check.failure()}")
+    if say:
+        print(f"language: {code} ({'data.language' if base_cfg.data.language else 'detected from the data'})")
+        print(check.summary())
+        warning = objectives.encoder_warning(code, encoder)
+        if warning:
+            print(warning, file=sys.stderr)
+    space = space.with_fixed(**{"data.language": code})
+    return space, replace(base_cfg, data=replace(base_cfg.data, language=code))
 
 
 def _possible(space: Any, key: str) -> list[Any]:
@@ -254,6 +289,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     space = _with_probes(space, objectives, settings)
     base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
     splits = load_splits(base_cfg.data)
+    space, base_cfg = _language(space, base_cfg, splits, say=args.worker_id is None)
     _check_knowledge(space, base_cfg, splits)
     _check_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
     check_quantization(base_cfg.model)

@@ -10,6 +10,8 @@ from objectives._bertscore import BertScorer, default_encoder_path, encoder_warn
 from objectives._language import Language, detect_language, language
 from objectives._selfcheck import SelfCheck, self_check
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
+from objectives._gain import Gain, decoding_only, verdict
+from objectives._registry import Answers, Metric, answer_metrics, metric, register, registered, unproduced
 from objectives._objectives import (
     KNOWLEDGE_METRICS,
     METRICS,
@@ -53,6 +55,16 @@ from objectives._text import (
 )
 
 __all__ = [
+    "Gain",
+    "decoding_only",
+    "verdict",
+    "Answers",
+    "Metric",
+    "answer_metrics",
+    "metric",
+    "register",
+    "registered",
+    "unproduced",
     "BLEU_STATS",
     "STATS_SUFFIX",
     "CONFIDENCE",

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Sequence
 
+import objectives.metrics  # noqa: F401 - registers the metrics checked here
 from objectives._language import language as language_of
-from objectives._text import bleu, exact_match_per_item, rouge_per_item, token_f1_per_item
+from objectives._registry import Answers, Metric, answer_metrics
 
 MIN_WORDS = 4  # references shorter than this have no 4-grams (BLEU) and few bigrams (ROUGE-2): not checked
 MAX_REFERENCES = 200  # enough to tell a working metric from a broken one; keeps BERTScore's check short
 TOLERANCE = 1e-3  # BERTScore computes in float32: identical text gives 1 - 1e-7
-
-PerItem = Callable[[Sequence[str], Sequence[str]], list[float]]
+PERFECT = {"bleu": 100.0}  # a similarity metric's score of identical text where it is not 1
 
 
 @dataclass(frozen=True)
@@ -74,32 +74,33 @@ class SelfCheck:
                 + " (data.language sets the language; evaluation.bertscore_model a multilingual encoder)")
 
 
-def self_check(references: Sequence[str], language: str | None = None, bertscore: PerItem | None = None,
+def self_check(references: Sequence[str], language: str | None = None, encoder: Any = None,
                seed: int = 0) -> SelfCheck:
     """Score ``references`` against themselves and against a derangement of them, metric by metric.
 
-    Only references of at least :data:`MIN_WORDS` words (counted with the Unicode tokeniser of
-    :mod:`objectives._language`, whatever the metric's own) are used, at most
-    :data:`MAX_REFERENCES`. ``bertscore`` (a per-item scorer) is checked too when given.
+    The metrics are the registry's answer metrics that improve upwards (the similarity metrics:
+    ROUGE, BLEU, token-F1, exact match, chrF, and BERTScore where an ``encoder`` is given;
+    lengths are not similarities). Only references of at least :data:`MIN_WORDS` words
+    (counted with the Unicode tokeniser of :mod:`objectives._language`, whatever the metric's
+    own) are used, at most :data:`MAX_REFERENCES`.
     """
     lang = language_of(language)
     checked = [r for r in references if len(lang.words(r)) >= MIN_WORDS][:MAX_REFERENCES]
     if len(set(checked)) < 2:
         return SelfCheck(lang.code, len(checked), ())
-    shuffled = _derangement(checked, seed)
-    per_item: dict[str, PerItem] = {
-        "token_f1": lambda p, r: token_f1_per_item(p, r, lang.code),
-        "exact_match": lambda p, r: exact_match_per_item(p, r, lang.code),
-    }
-    if bertscore is not None:
-        per_item["bertscore_f1"] = bertscore
-    rouge_same, rouge_other = rouge_per_item(checked, checked, lang.code), rouge_per_item(shuffled, checked, lang.code)
-    checks = [MetricCheck(key, 1.0, _mean([s[key] for s in rouge_same]), _mean([s[key] for s in rouge_other]))
-              for key in ("rouge1", "rouge2", "rougeL")]
-    checks.append(MetricCheck("bleu", 100.0, bleu(checked, checked, lang.code), bleu(shuffled, checked, lang.code)))
-    for name, fn in per_item.items():
-        checks.append(MetricCheck(name, 1.0, _mean(fn(checked, checked)), _mean(fn(shuffled, checked))))
+    same = Answers(checked, checked, (), lang.code, encoder)
+    other = Answers(_derangement(checked, seed), checked, (), lang.code, encoder)
+    checks = [MetricCheck(m.name, PERFECT.get(m.name, 1.0), _value(m, same), _value(m, other))
+              for m in answer_metrics(with_encoder=encoder is not None) if m.maximize]
     return SelfCheck(lang.code, len(checked), tuple(checks))
+
+
+def _value(metric: Metric, answers: Answers) -> float:
+    """The metric over all answers: a corpus statistic from its summed rows, else the mean of its scores."""
+    scores = metric.per_question(answers)
+    if metric.from_rows is not None:
+        return float(metric.from_rows([sum(col) for col in zip(*scores)]))
+    return _mean(scores)
 
 
 def _derangement(items: Sequence[str], seed: int) -> list[str]:

@@ -18,7 +18,7 @@ from study.finetune.answers import AnswerRow, paired, read_answers
 from study.finetune.evaluation import score_answers
 
 #: The order of the table; metrics a source adds beyond these follow in its own order.
-SHOWN = ("rougeL", "rouge1", "rouge2", "bleu", "token_f1", "exact_match", "bertscore_f1",
+SHOWN = ("rougeL", "rouge1", "rouge2", "bleu", "chrf", "token_f1", "exact_match", "bertscore_f1",
          "answer_words", "length_ratio", "length_error")
 
 
@@ -41,7 +41,7 @@ class TextMetrics:
 
     def __call__(self, questions: Sequence[str], references: Sequence[str], answers: Sequence[str]
                  ) -> dict[str, list]:
-        return score_answers(answers, references, None, self.language).per_item
+        return score_answers(answers, references, None, questions, self.language).per_item
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def score_files(answers: str, against: str | None = None, language: str | None =
         raise StudyError(f"--language: {exc}") from None
     sources = metric_sources(code, bertscore, bertscore_model)
     bert = next((s for s in sources if isinstance(s, BertScoreMetric)), None)
-    check = objectives.self_check([r.reference for r in rows], code, bert.scorer.per_item if bert else None)
+    check = objectives.self_check([r.reference for r in rows], code, bert.scorer if bert else None)
     if check.failure():
         raise StudyError(f"{answers}: {check.failure()}")
     notes = [f"language: {code} ({'--language' if language else 'detected from the file'})", check.summary()]

@@ -55,6 +55,8 @@ class TrialResult:
     predictions: list[str]
     pruned_at: float | None = None  # epoch (or question index for per-question pruning) where it stopped
     per_item: dict[str, list] = field(default_factory=dict)  # per-question scores (Evaluation.per_item)
+    #: the base model's per-question scores with this trial's decoding and prompt (study.finetune.fair_base)
+    base_per_item: dict[str, list] | None = None
 
 
 @dataclass
@@ -376,7 +378,7 @@ def _chunked_evaluation(
         predictions += answers
         scored += logprobs
         partial = score_answers(answers, [p.answer for p in pairs[first : first + size]], bench.bertscorer,
-                                cfg.data.language)
+                                language=cfg.data.language)
         bert_items += partial.per_item.get("bertscore_f1", [])
         if monitor and monitor.after_chunk(first, partial) and first + size < len(pairs):
             pruned_at = first + size
@@ -384,7 +386,7 @@ def _chunked_evaluation(
     n = len(predictions)
     # Corpus-level metrics (BLEU) need all answers at once; BERTScore is per answer, so the
     # chunks' scores are reused instead of encoding every answer a second time.
-    evaluation = score_answers(predictions, [p.answer for p in pairs[:n]], None, cfg.data.language)
+    evaluation = score_answers(predictions, [p.answer for p in pairs[:n]], None, language=cfg.data.language)
     if bert_items:
         evaluation.per_item["bertscore_f1"] = bert_items
         evaluation.metrics["bertscore_f1"] = sum(bert_items) / len(bert_items)

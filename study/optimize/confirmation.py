@@ -46,10 +46,14 @@ RunFn = Callable[[TrialConfig, bool], Any]
 class Run:
     confirms: int | str  # the main trial's number, or "base"
     seed: int
+    like: int | None = None  # a base run: the trial whose decoding and prompt it answers with (None: the base trial's)
 
     @property
     def attrs(self) -> dict[str, Any]:
-        return {keys.CONFIRMS: self.confirms, keys.SEED: self.seed}
+        attrs: dict[str, Any] = {keys.CONFIRMS: self.confirms, keys.SEED: self.seed}
+        if self.like is not None:
+            attrs[keys.BASE_LIKE] = self.like
+        return attrs
 
 
 def top_trials(study: optuna.Study, top: int, by: str | None) -> list[FrozenTrial]:
@@ -69,9 +73,30 @@ def top_trials(study: optuna.Study, top: int, by: str | None) -> list[FrozenTria
     return ranked[:top]
 
 
-def plan(trials: Sequence[FrozenTrial], seeds: int) -> list[Run]:
-    """The base model once, then every trial with each fresh seed."""
-    return [Run(BASE, 0)] + [Run(t.number, FIRST_SEED + i) for t in trials for i in range(seeds)]
+def plan(trials: Sequence[FrozenTrial], seeds: int, base_key: str | None = None) -> list[Run]:
+    """The base model answering as each trial answers, then every trial with each fresh seed.
+
+    A configuration's gain is measured against the base model answering with its decoding and
+    prompt, so that a gain that is only its decoding is not credited to fine-tuning. The base is
+    scored once per distinct setting (it is not trained, so it needs no seeds); a trial that answers
+    as the base trial does (``base_key``) shares the base trial's run.
+    """
+    bases, seen = [], {base_key}
+    for t in trials:
+        key = _key(t)
+        if key not in seen:
+            seen.add(key)
+            bases.append(Run(BASE, 0, t.number))
+    if base_key in {_key(t) for t in trials} or not bases:
+        bases.insert(0, Run(BASE, 0))
+    return bases + [Run(t.number, FIRST_SEED + i) for t in trials for i in range(seeds)]
+
+
+def _key(trial: FrozenTrial) -> str:
+    """The trial's inference key with every validation question (confirmation scores them all)."""
+    cfg = trial_config(trial)
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, max_val_examples=None),
+                               training=dataclasses.replace(cfg.training, seed=0)).inference_key()
 
 
 def confirmation_study(study: optuna.Study, storage: Any) -> optuna.Study:
@@ -111,7 +136,7 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
                 handle.finish(TrialState.FAIL)
                 say(f"confirm {run.confirms} seed {run.seed}: FAIL {type(exc).__name__}: {exc}")
                 continue
-            per_question = _with_knowledge_gain(result, confirm, run.confirms == BASE)
+            per_question = _with_knowledge_gain(result, confirm, run, by_number)
             record_metrics(handle, result.metrics)
             record_scores(handle, per_question, None, [])
             values = [result.metrics.get(o.metric, math.nan) for o in objectives_]
@@ -123,18 +148,29 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
     return done
 
 
-def _with_knowledge_gain(result: Any, confirm: optuna.Study, base: bool) -> dict[str, list]:
+def _base_key(by_number: dict[int, FrozenTrial], run: FrozenTrial) -> str | None:
+    """The inference key a base run answered with: that of the trial it stands beside, else the base trial's."""
+    like = run.user_attrs.get(keys.BASE_LIKE)
+    source = by_number.get(like) if like is not None else next((t for t in by_number.values() if is_base(t)), None)
+    return _key(source) if source is not None else None
+
+
+def _with_knowledge_gain(result: Any, confirm: optuna.Study, run: Run,
+                         by_number: dict[int, FrozenTrial]) -> dict[str, list]:
     """The run's per-question scores with its knowledge gain over the confirmation's base run (where probes were scored).
 
     As in the study (:meth:`study.optimize.loop.StudyRunner._record`): the base run's gain is 0 by
     definition; a trial's is its seen-probe scores minus the base run's, on the same probes.
     """
-    if base:
+    if run.confirms == BASE:
         reference = result.per_item
     else:
-        runs = confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        reference = next((t.user_attrs.get(keys.PER_QUESTION) or {} for t in runs
-                          if t.user_attrs.get(keys.CONFIRMS) == BASE), {})
+        bases = {_base_key(by_number, t): t.user_attrs.get(keys.PER_QUESTION) or {}
+                 for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                 if t.user_attrs.get(keys.CONFIRMS) == BASE}
+        base_trial = next((t for t in by_number.values() if is_base(t)), None)
+        reference = (bases.get(_key(by_number[run.confirms]))
+                     or bases.get(_key(base_trial) if base_trial is not None else None) or {})
     gained, items = objectives.knowledge_gain(result.per_item, reference)
     result.metrics.update(gained)
     return {**result.per_item, **items}
@@ -142,7 +178,12 @@ def _with_knowledge_gain(result: Any, confirm: optuna.Study, base: bool) -> dict
 
 def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:
     """The configuration of a run: the trial's, with the run's seed and every validation question."""
-    source = next(t for t in by_number.values() if is_base(t)) if run.confirms == BASE else by_number[run.confirms]
+    if run.confirms != BASE:
+        source = by_number[run.confirms]
+    elif run.like is not None:
+        source = by_number[run.like]
+    else:
+        source = next(t for t in by_number.values() if is_base(t))
     cfg = trial_config(source)
     return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, max_val_examples=None),
                                training=dataclasses.replace(cfg.training, seed=run.seed))
@@ -151,12 +192,22 @@ def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:
 def summarise(study: optuna.Study, confirm: optuna.Study, metrics: Sequence[str]) -> dict[int, dict[str, Any]]:
     """Per confirmed trial and metric: seed mean, seed SD, interval and gain; written onto the main trials."""
     runs = [t for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
-    base = [t.user_attrs.get(keys.PER_QUESTION) for t in runs if t.user_attrs.get(keys.CONFIRMS) == BASE]
-    base_pq = base[0] if base else None
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    bases = {_base_key(by_number, t): t.user_attrs.get(keys.PER_QUESTION) for t in runs
+             if t.user_attrs.get(keys.CONFIRMS) == BASE}
+    base_trial = next((t for t in by_number.values() if is_base(t)), None)
     out: dict[int, dict[str, Any]] = {}
     for number in sorted({t.user_attrs[keys.CONFIRMS] for t in runs} - {BASE}):
         mine = [t for t in runs if t.user_attrs.get(keys.CONFIRMS) == number]
+        # The base answering with this configuration's decoding and prompt. A confirmation from before
+        # 2026-12-07 has only the base trial's run (default decoding), and its gains are marked so.
+        key = _key(by_number[number])
+        fair = key in bases
+        base_pq = bases.get(key) or bases.get(_key(base_trial) if base_trial is not None else None)
         table = {m: _summary(m, mine, base_pq) for m in metrics}
+        for entry in table.values():
+            if entry is not None and entry.get("gain") is not None:
+                entry["gain"]["against"] = keys.SAME_DECODING if fair else "base trial (default decoding)"
         table = {m: v for m, v in table.items() if v is not None}
         out[number] = table
     # Optuna freezes a finished trial's attributes: the summary lives on the study, by trial number.
@@ -218,14 +269,21 @@ def verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> st
         n, g = max(real.items(), key=lambda kv: kv[1]["gain"] if maximize else -kv[1]["gain"])
         lo, hi = g["gain_ci95"]
         return (f"{metric}: trial {n} beats the base model by {g['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}] "
-                f"(mean of {table[n][metric]['seeds']} seeds, {g['questions']} questions)")
+                f"(mean of {table[n][metric]['seeds']} seeds, {g['questions']} questions; {_basis(g)})")
     n, g = max(gains.items(), key=lambda kv: kv[1]["gain"] if maximize else -kv[1]["gain"])
     lo, hi = g["gain_ci95"]
     worse = hi < 0 if maximize else lo > 0
     reading = ("so even the best is worse than the untuned base model" if worse
                else "which includes no improvement")
     return (f"{metric}: no configuration beats the base model; the best, trial {n}, gains {g['gain']:+.4g}, "
-            f"95 % interval [{lo:+.4g}, {hi:+.4g}], {reading}")
+            f"95 % interval [{lo:+.4g}, {hi:+.4g}], {reading} ({_basis(g)})")
+
+
+def _basis(gain: dict[str, Any]) -> str:
+    """Against which base, on which questions: a validation gain is on the questions that chose the configuration."""
+    against = gain.get("against") or "the base trial (default decoding)"
+    return (f"against the {against}; validation questions, which chose these configurations: optimistic, "
+            "the untouched test split is study.export's")
 
 
 def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | None = None, allow_hub: bool = False,
@@ -239,9 +297,11 @@ def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | N
     objectives_ = [Objective(m, "maximize" if d == optuna.study.StudyDirection.MAXIMIZE else "minimize")
                    for m, d in zip(names, study.directions)]
     confirm_study = confirmation_study(study, storage)
-    runs = plan(chosen, seeds)
+    base_trial = next((t for t in study.get_trials(deepcopy=False) if is_base(t)), None)
+    runs = plan(chosen, seeds, _key(base_trial) if base_trial is not None else None)
     if run_fn is None:
-        run_fn = _fine_tune(_config({t.number: t for t in study.get_trials(deepcopy=False)}, runs[1]),
+        run_fn = _fine_tune(_config({t.number: t for t in study.get_trials(deepcopy=False)},
+                                    next(r for r in runs if r.confirms != BASE)),
                             allow_hub, show_progress)
     say(f"confirming trials {', '.join(str(t.number) for t in chosen)} with {seeds} fresh seeds each "
         f"and the base model: {len(runs)} runs in study '{confirm_study.study_name}'")

@@ -158,7 +158,7 @@ class StudyRunner:
         bench = Workbench.load(self.base_cfg, allow_hub=self.allow_hub, bertscore=True)
         if bench.bertscorer is not None:  # study.run checked the text metrics; the encoder is loaded only now
             check = objectives.self_check([p.answer for p in self.splits.val], self.base_cfg.data.language,
-                                          bench.bertscorer.per_item)
+                                          bench.bertscorer)
             if check.failure():
                 raise StudyError(check.failure())
         encoder = bench.bertscorer.name if bench.bertscorer else None
@@ -267,7 +267,8 @@ class StudyRunner:
         per_question = {**per_question, **items}
         record_result(trial, result.metrics, result.history, self.splits.val, result.predictions,
                       self.settings.sample_answers)
-        record_scores(trial, per_question, self._base_scores(), [o.metric for o in self.objectives])
+        record_scores(trial, per_question, self._base_scores(), [o.metric for o in self.objectives],
+                      same_decoding=getattr(result, "base_per_item", None))
         self._upload(trial, result.predictions, per_question)
         if result.pruned_at is not None:
             trial.set_user_attr(keys.PRUNED_AT, result.pruned_at)
@@ -345,6 +346,9 @@ class FineTune:
                  adapters: AdapterKeeper | None = None) -> None:
         self.bench, self.settings, self.show_progress = bench, settings, show_progress
         self.adapters = adapters  # keeps each trained adapter until the loop knows whether it is a Pareto trial
+        from study.finetune.fair_base import BaseAnswers
+
+        self.base_answers = BaseAnswers(bench)  # the base model with each trial's decoding, for fair gains
 
     def __call__(self, cfg: TrialConfig, monitor: TrialPruning | None) -> Any:
         from study.finetune.trial import run_trial
@@ -352,7 +356,7 @@ class FineTune:
         wilcoxon = self.settings.pruner == "wilcoxon"
         if self.adapters is not None:
             self.adapters.drop()  # the last trial's, if it was pruned or failed after training
-        return run_trial(
+        result = run_trial(
             cfg,
             self.bench,
             monitor,
@@ -364,6 +368,9 @@ class FineTune:
             show_progress=self.show_progress,
             on_trained=self.adapters.keep if self.adapters is not None else None,
         )
+        if result.pruned_at is None:  # a finished trial's gains compare it with the base answering as it does
+            result.base_per_item = self.base_answers(cfg).per_item
+        return result
 
     def score_base(self, cfg: TrialConfig) -> Any:
         from study.finetune.trial import score_base_model

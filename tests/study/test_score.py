@@ -58,9 +58,10 @@ def test_the_table_shows_every_metric_with_its_interval_and_bertscore(capsys, tm
     lines = out.splitlines()
     assert code == 0 and lines[0] == f"{path}: 4 answers, language en"
     assert lines[2].split() == ["metric", "mean", "95", "%", "interval"]
-    assert [line.split()[0] for line in lines[3:]] == ["rougeL", "rouge1", "rouge2", "bleu", "token_f1", "exact_match",
-                                                       "bertscore_f1", "answer_words", "length_ratio", "length_error"]
-    assert 0 < float(lines[9].split()[1]) < 1  # BERTScore with the bundled encoder
+    assert [line.split()[0] for line in lines[3:]] == ["rougeL", "rouge1", "rouge2", "bleu", "chrf", "token_f1",
+                                                       "exact_match", "bertscore_f1", "answer_words", "length_ratio",
+                                                       "length_error"]
+    assert 0 < float(lines[10].split()[1]) < 1  # BERTScore with the bundled encoder
 
 
 def test_against_gives_the_paired_gain_per_metric(capsys, tmp_path):
@@ -97,7 +98,7 @@ def test_swedish_answers_equal_to_their_references_score_one(capsys, tmp_path):
     code, out, err = run(["--answers", path, "--json", "--no-bertscore"], capsys)
     summary = json.loads(out)
     assert code == 0 and summary["language"] == "sv" and err[0] == "language: sv (detected from the file)"
-    for metric in ("rougeL", "rouge1", "rouge2", "token_f1", "exact_match"):
+    for metric in ("rougeL", "rouge1", "rouge2", "token_f1", "exact_match", "chrf"):
         assert summary["metrics"][metric]["estimate"] == 1.0
     assert summary["metrics"]["bleu"]["estimate"] == pytest.approx(100.0)
 

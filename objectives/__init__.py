@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from objectives._bertscore import BertScorer, default_encoder_path, encoder_warning
 from objectives._language import Language, detect_language, language
-from objectives._selfcheck import SelfCheck, self_check
+from objectives._selfcheck import SelfCheck, checked_language, self_check
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
 from objectives._gain import Gain, decoding_only, verdict
 from objectives._registry import Answers, Metric, answer_metrics, metric, register, registered, unproduced
@@ -83,6 +83,7 @@ __all__ = [
     "bleu",
     "bleu_from_stats",
     "bleu_stats",
+    "checked_language",
     "default_encoder_path",
     "detect_language",
     "encoder_warning",

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import objectives.metrics  # noqa: F401 - registers the metrics checked here
-from objectives._language import language as language_of
+from objectives._language import detect_language, language as language_of
 from objectives._registry import Answers, Metric, answer_metrics
+from study.core.errors import StudyError
 
 MIN_WORDS = 4  # references shorter than this have no 4-grams (BLEU) and few bigrams (ROUGE-2): not checked
 MAX_REFERENCES = 200  # enough to tell a working metric from a broken one; keeps BERTScore's check short
@@ -95,6 +96,24 @@ def self_check(references: Sequence[str], language: str | None = None, encoder: 
     return SelfCheck(lang.code, len(checked), tuple(checks))
 
 
+def checked_language(texts: Sequence[str], references: Sequence[str], language: str | None, source: str,
+                     setting: str = "data.language", encoder: Any = None) -> tuple[str, SelfCheck]:
+    """The answers' language, ``language`` or detected from ``texts``, with the metrics self-checked on it.
+
+    What a study and ``study.score`` do before scoring anything: a code that is not ISO 639-1
+    (named by ``setting``), or a metric that fails :func:`self_check` on ``references``, stops
+    with one line (a :class:`StudyError`; ``source`` names the data).
+    """
+    try:
+        code = language_of(language or detect_language(texts)).code
+    except ValueError as exc:
+        raise StudyError(f"{setting}: {exc}") from None
+    check = self_check(references, code, encoder)
+    if check.failure():
+        raise StudyError(f"{source}: {check.failure()}")
+    return code, check
+
+
 def _value(metric: Metric, answers: Answers) -> float:
     """The metric over all answers: a corpus statistic from its summed rows, else the mean of its scores."""
     scores = metric.per_question(answers)
@@ -121,4 +140,4 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
-__all__ = ["MetricCheck", "SelfCheck", "self_check"]
+__all__ = ["MetricCheck", "SelfCheck", "checked_language", "self_check"]

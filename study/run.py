@@ -190,19 +190,12 @@ def _language(space: Any, base_cfg: Any, splits: Any, say: bool = True) -> tuple
 
     import objectives
 
-    code = base_cfg.data.language
-    if code is None:
-        code = objectives.detect_language([t for p in (*splits.train, *splits.val) for t in (p.question, p.answer)])
-    try:
-        code = objectives.language(code).code
-    except ValueError as exc:
-        raise StudyError(f"data.language: {exc}") from None
     encoder = base_cfg.evaluation.bertscore_model
     if encoder is not None and not Path(encoder).is_dir():
         raise StudyError(f"evaluation.bertscore_model: {encoder} is not a directory (a local encoder is expected)")
-    check = objectives.self_check([p.answer for p in (*splits.val, *splits.train)], code)
-    if check.failure():
-        raise StudyError(f"{splits.source}: {check.failure()}")
+    code, check = objectives.checked_language([t for p in (*splits.train, *splits.val) for t in (p.question, p.answer)],
+                                              [p.answer for p in (*splits.val, *splits.train)],
+                                              base_cfg.data.language, splits.source)
     if say:
         print(f"language: {code} ({'data.language' if base_cfg.data.language else 'detected from the data'})")
         print(check.summary())

@@ -78,20 +78,24 @@ def score_rows(path: str, rows: Sequence[AnswerRow], sources: Sequence[MetricSou
     return ScoredAnswers(path, tuple(rows), per_question)
 
 
-def metric_sources(language: str, bertscore: bool = True, bertscore_model: str | None = None,
-                   device: str = "cpu") -> list[MetricSource]:
-    """The sources every answer file is scored with: the text metrics, and BERTScore unless turned off.
+def load_encoder(path: str | None = None, device: str = "cpu") -> Any:
+    """The BERTScore encoder (:class:`objectives.BertScorer`): ``path`` or the bundled one."""
+    try:
+        return objectives.BertScorer(path, device=device)
+    except FileNotFoundError as exc:
+        raise StudyError(f"--bertscore-model: {exc}") from None
+
+
+def metric_sources(language: str, encoder: Any = None) -> list[MetricSource]:
+    """The sources every answer file is scored with: the text metrics, and BERTScore with an encoder.
 
     The hook for more: a judge of correctness and harm on the team's own endpoint
     (``evaluation.judge``), when configured, is one more :class:`MetricSource` appended here,
     and its per-question scores get intervals and paired gains like every other metric.
     """
     sources: list[MetricSource] = [TextMetrics(language)]
-    if bertscore:
-        try:
-            sources.append(BertScoreMetric(objectives.BertScorer(bertscore_model, device=device)))
-        except FileNotFoundError as exc:
-            raise StudyError(f"--bertscore-model: {exc}") from None
+    if encoder is not None:
+        sources.append(BertScoreMetric(encoder))
     return sources
 
 
@@ -100,21 +104,16 @@ def score_files(answers: str, against: str | None = None, language: str | None =
     """Read, check and score one answer file (and the one it is compared with); returns the summary and notes.
 
     The language is ``language`` or detected from the questions and references; the metrics are
-    self-checked on the references first (:func:`objectives.self_check`), and a metric that
-    cannot read the language stops here. The notes are the self-check's line and any warning.
+    self-checked on the references first (:func:`objectives.checked_language`), and a metric that
+    cannot read the language stops here. The notes are the language, the self-check's line and
+    any warning about the encoder.
     """
     rows = read_answers(answers)
     other = paired(rows, answers, read_answers(against), against) if against is not None else None
-    code = language or objectives.detect_language([t for r in rows for t in (r.question, r.reference)])
-    try:
-        code = objectives.language(code).code
-    except ValueError as exc:
-        raise StudyError(f"--language: {exc}") from None
-    sources = metric_sources(code, bertscore, bertscore_model)
-    bert = next((s for s in sources if isinstance(s, BertScoreMetric)), None)
-    check = objectives.self_check([r.reference for r in rows], code, bert.scorer if bert else None)
-    if check.failure():
-        raise StudyError(f"{answers}: {check.failure()}")
+    encoder = load_encoder(bertscore_model) if bertscore else None
+    code, check = objectives.checked_language([t for r in rows for t in (r.question, r.reference)],
+                                              [r.reference for r in rows], language, answers, "--language", encoder)
+    sources = metric_sources(code, encoder)
     notes = [f"language: {code} ({'--language' if language else 'detected from the file'})", check.summary()]
     warning = objectives.encoder_warning(code, bertscore_model, "--bertscore-model") if bertscore else None
     notes += [warning] if warning else []
@@ -185,5 +184,5 @@ def _num(x: float | None, signed: bool = False) -> str:
     return f"{x:+.3f}" if signed else f"{x:.3f}"
 
 
-__all__ = ["BertScoreMetric", "MetricSource", "ScoredAnswers", "TextMetrics", "metric_sources", "report", "score_files",
-           "score_rows", "table"]
+__all__ = ["BertScoreMetric", "MetricSource", "ScoredAnswers", "TextMetrics", "load_encoder", "metric_sources", "report",
+           "score_files", "score_rows", "table"]

@@ -55,7 +55,7 @@ class Gain:
         return self.high < 0 if maximize else self.low > 0
 
     def interval_text(self) -> str:
-        return f"{self.gain:+.4g}, {self.confidence:.0%} interval [{self.low:+.4g}, {self.high:+.4g}]"
+        return f"{self.gain:+.4g}, {self.confidence * 100:.0f} % interval [{self.low:+.4g}, {self.high:+.4g}]"
 
 
 def verdict(metric: str, gain: Gain, maximize: bool, who: str = "the fine-tune", where: str = "") -> str:

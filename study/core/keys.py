@@ -44,6 +44,7 @@ PRUNING_TRIAL_BEFORE = "pruning_twin"  # the same, as studies stored before 2026
 # --- on a trial of the confirmation study (<name>.confirm) ------------------------------------
 CONFIRMS = "confirms"  # the main study's trial whose configuration this run re-trains
 SEED = "seed"  # the training seed of this run
+TEST_PER_QUESTION = "test_per_question"  # a confirmation run's per-question scores on the untouched test split
 BASE_LIKE = "base_like"  # a base run: the trial whose decoding and prompt the base model answers with
 
 # --- on a trial of the pruning study ----------------------------------------------------------

@@ -57,6 +57,7 @@ class TrialResult:
     per_item: dict[str, list] = field(default_factory=dict)  # per-question scores (Evaluation.per_item)
     #: the base model's per-question scores with this trial's decoding and prompt (study.finetune.fair_base)
     base_per_item: dict[str, list] | None = None
+    test_per_item: dict[str, list] | None = None  # confirmation runs: per-question scores on the test split
 
 
 @dataclass

@@ -139,6 +139,8 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
             per_question = _with_knowledge_gain(result, confirm, run, by_number)
             record_metrics(handle, result.metrics)
             record_scores(handle, per_question, None, [])
+            if getattr(result, "test_per_item", None):
+                handle.set_user_attr(keys.TEST_PER_QUESTION, result.test_per_item)
             values = [result.metrics.get(o.metric, math.nan) for o in objectives_]
             handle.finish(TrialState.COMPLETE if all(math.isfinite(v) for v in values) else TrialState.FAIL,
                           values if all(math.isfinite(v) for v in values) else None)
@@ -193,8 +195,8 @@ def summarise(study: optuna.Study, confirm: optuna.Study, metrics: Sequence[str]
     """Per confirmed trial and metric: seed mean, seed SD, interval and gain; written onto the main trials."""
     runs = [t for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
     by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
-    bases = {_base_key(by_number, t): t.user_attrs.get(keys.PER_QUESTION) for t in runs
-             if t.user_attrs.get(keys.CONFIRMS) == BASE}
+    base_runs = {_base_key(by_number, t): t for t in runs if t.user_attrs.get(keys.CONFIRMS) == BASE}
+    bases = {key: t.user_attrs.get(keys.PER_QUESTION) for key, t in base_runs.items()}
     base_trial = next((t for t in by_number.values() if is_base(t)), None)
     out: dict[int, dict[str, Any]] = {}
     for number in sorted({t.user_attrs[keys.CONFIRMS] for t in runs} - {BASE}):
@@ -208,6 +210,8 @@ def summarise(study: optuna.Study, confirm: optuna.Study, metrics: Sequence[str]
         for entry in table.values():
             if entry is not None and entry.get("gain") is not None:
                 entry["gain"]["against"] = keys.SAME_DECODING if fair else "base trial (default decoding)"
+        if fair:
+            _add_test_gains(table, mine, base_runs[key])
         table = {m: v for m, v in table.items() if v is not None}
         out[number] = table
     # Optuna freezes a finished trial's attributes: the summary lives on the study, by trial number.
@@ -234,6 +238,20 @@ def _summary(metric: str, runs: Sequence[FrozenTrial], base_pq: dict[str, list] 
     return entry
 
 
+def _add_test_gains(table: dict[str, Any], runs: Sequence[FrozenTrial], base: FrozenTrial) -> None:
+    """The seed-averaged gain over the base (same decoding) on the test split, which chose nothing: ``test_gain``."""
+    base_pq = base.user_attrs.get(keys.TEST_PER_QUESTION) or {}
+    tests = [t.user_attrs.get(keys.TEST_PER_QUESTION) or {} for t in runs]
+    for metric, entry in table.items():
+        series = [t.get(metric) for t in tests]
+        if entry is None or metric not in base_pq or not all(series) or len({len(s) for s in series}) != 1:
+            continue
+        averaged = [statistics.fmean(col) for col in zip(*series)]
+        gains = objectives.gain_table({metric: averaged}, base_pq, [metric])
+        if metric in gains:
+            entry["test_gain"] = {**gains[metric], "against": keys.SAME_DECODING}
+
+
 def confirmed(study: optuna.Study) -> dict[int, dict[str, Any]]:
     """The confirmation summary a study holds: trial number -> metric -> seed mean, SD, interval, gain."""
     return {int(n): table for n, table in (study.user_attrs.get(keys.CONFIRMED) or {}).items()}
@@ -255,8 +273,26 @@ def table_lines(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -
         interval = f"[{e['low']:.4f}, {e['high']:.4f}]" if "low" in e else "-"
         g = e.get("gain")
         gain = f"{g['gain']:+.4f} [{g['gain_ci95'][0]:+.4f}, {g['gain_ci95'][1]:+.4f}]" if g else "-"
-        lines.append(f"{number:>6} {e['seeds']:>5} {e['mean']:>14.4f} {sd:>8}  {interval:<18} {gain}")
+        t = e.get("test_gain")
+        test = f"   test {t['gain']:+.4f} [{t['gain_ci95'][0]:+.4f}, {t['gain_ci95'][1]:+.4f}]" if t else ""
+        lines.append(f"{number:>6} {e['seeds']:>5} {e['mean']:>14.4f} {sd:>8}  {interval:<18} {gain}{test}")
     return lines
+
+
+def held_out_verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> str | None:
+    """The claim on questions that chose nothing: the best confirmed configuration (by its validation seed
+    mean, as export picks it) against the base with the same decoding on the untouched test split."""
+    ranked = sorted((n for n, t in table.items() if metric in t), key=lambda n: table[n][metric]["mean"],
+                    reverse=maximize)
+    if not ranked or not table[ranked[0]][metric].get("test_gain"):
+        return None
+    n, entry = ranked[0], table[ranked[0]][metric]
+    gain = objectives.Gain.from_dict(entry["test_gain"])
+    if gain is None:
+        return None
+    where = (f"mean of {entry['seeds']} seeds, {gain.questions} test questions that chose nothing, "
+             "against the base model answering with the same decoding")
+    return f"{metric}: " + objectives.verdict(metric, gain, maximize, who=f"trial {n}, the best confirmed,", where=where)
 
 
 def verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> str:
@@ -317,6 +353,8 @@ def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | N
         lines.append(f"noise floor: one configuration's {metric} varies by {floor:.4f} (SD) from seed to seed")
     lines += [verdict(table, m, objectives.METRICS.get(m, "max") == "max") for m in names
               if any(m in t and t[m].get("gain") for t in table.values())]
+    held_out = [held_out_verdict(table, m, objectives.METRICS.get(m, "max") == "max") for m in names]
+    lines += [line for line in held_out if line]
     return lines
 
 
@@ -325,9 +363,26 @@ def _fine_tune(cfg: TrialConfig, allow_hub: bool, show_progress: bool) -> RunFn:
     from study.finetune.trial import run_trial, score_base_model
     from study.finetune.workbench import Workbench
 
+    from study.finetune.fair_base import score_pairs
+
     bench = Workbench.load(cfg, allow_hub=allow_hub)
+    test = list(bench.splits.test)
 
     def run(cfg: TrialConfig, base: bool) -> Any:
-        return score_base_model(cfg, bench) if base else run_trial(cfg, bench, show_progress=show_progress)
+        # Each run answers the untouched test split too: the claim against the base is made there,
+        # on questions that took no part in choosing the configuration.
+        scored: dict[str, Any] = {}
+
+        def on_test(model: Any) -> None:
+            if test:
+                scored["test"] = score_pairs(model, bench, cfg, test).per_item
+
+        if base:
+            result = score_base_model(cfg, bench)
+            on_test(bench.base.model)
+        else:
+            result = run_trial(cfg, bench, show_progress=show_progress, on_trained=on_test)
+        result.test_per_item = scored.get("test")
+        return result
 
     return run

@@ -87,3 +87,15 @@ def test_a_swedish_study_detects_its_language_and_scores_in_it(capsys, tmp_path,
     scores = score_answers(answered, answered, None, language=study.user_attrs["language"]).metrics
     assert scores["rougeL"] == scores["rouge1"] == scores["token_f1"] == scores["chrf"] == 1.0
     assert scores["bleu"] == pytest.approx(100.0)
+
+
+def test_a_trial_scores_english_exactly_as_before_languages_existed():
+    # tests/objectives/data/english_scores.json: 40 answers scored by the code before the metrics took a language
+    from study.finetune.evaluation import score_answers
+
+    recorded = json.loads((Path(__file__).parents[1] / "objectives" / "data" / "english_scores.json").read_text())
+    for language in (None, "en"):
+        scored = score_answers(recorded["predictions"], recorded["references"], None, language=language)
+        for key in ("rouge1", "rouge2", "rougeL", "token_f1", "exact_match", "bleu_stats"):
+            assert scored.per_item[key] == recorded[key]
+        assert scored.metrics["bleu"] == recorded["bleu"]

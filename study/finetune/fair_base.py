@@ -47,5 +47,9 @@ class BaseAnswers:
             release_memory()
         return self._scored[key]
 
+    def remember(self, cfg: TrialConfig, per_item: dict[str, list]) -> None:
+        """Scores the base model already has under ``cfg``'s settings (the study's base trial): not generated again."""
+        self._scored.setdefault(cfg.inference_key(), Evaluation({}, [], dict(per_item)))
+
     def __len__(self) -> int:
         return len(self._scored)

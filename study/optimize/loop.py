@@ -64,6 +64,7 @@ class StudyRunner:
     save_adapters: bool = False  # and the adapters of Pareto trials (study.optimize.adapters)
     _base_per_question: dict[str, list] | None = None
     _adapters: AdapterKeeper | None = None
+    _trial_fn: TrialFn | None = None
 
     def open(self) -> optuna.Study:
         """Create the study and its pruning study, or load them to resume; loads no model."""
@@ -113,7 +114,7 @@ class StudyRunner:
         # here, for the trial and its pruning trial alike.
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
         self.open()
-        trial_fn = self._load_trial_fn()
+        trial_fn = self._trial_fn = self._load_trial_fn()
         self._study_notes(self.study.user_attrs.get(keys.BERTSCORE_ENCODER))
         failed_in_a_row: list[tuple[int, str]] = []  # (trial number, reason)
         bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not self.show_progress, position=0)
@@ -206,6 +207,7 @@ class StudyRunner:
             handle.finish(TrialState.COMPLETE, values)
         self._notes(handle._trial_id)
         self._base_per_question = result.per_item
+        self._remember_base(result.per_item)
         shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, values))
         self._say(f"trial {handle.number:>3} COMPLETE  {shown}  ({time.perf_counter() - start:.0f} s)  "
                   f"(the base model, untuned: {decoding})")
@@ -216,7 +218,14 @@ class StudyRunner:
             base = reference.completed_base(self.study)
             if base is not None:
                 self._base_per_question = base.user_attrs.get(keys.PER_QUESTION)
+                self._remember_base(self._base_per_question)
         return self._base_per_question
+
+    def _remember_base(self, per_question: dict[str, list] | None) -> None:
+        """A trial that answers as the base trial did is compared with the base trial's own answers: none generated."""
+        known = getattr(self._trial_fn, "base_answers", None)
+        if known is not None and per_question:
+            known.remember(reference.reference_config(self.base_cfg, set(self.space.dimensions))[0], per_question)
 
     def _one_trial(self, trial_fn: TrialFn) -> tuple[int, TrialState, str]:
         """Run one trial to its end; returns its number, final state and the reason of a failure."""

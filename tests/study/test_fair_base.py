@@ -174,3 +174,11 @@ def test_the_confirmed_claim_is_made_on_the_test_split_against_the_same_decoding
     best = max(runner2.study.user_attrs["confirmed"].values(), key=lambda t: t["rougeL"]["mean"])
     assert best["rougeL"]["test_gain"]["significant"]
     assert best["rougeL"]["test_gain"]["gain"] == pytest.approx(0.1, abs=0.01)
+
+
+def test_a_trial_that_answers_as_the_base_trial_reuses_its_scores(tiny_model_dir, qa_file):
+    cfg = tiny_config(tiny_model_dir, qa_file)
+    answers = BaseAnswers(Workbench.load(cfg, bertscore=False))
+    answers.remember(cfg, {"rougeL": [0.5, 0.25]})
+    assert answers(replace(cfg, lora=replace(cfg.lora, rank=8))).per_item == {"rougeL": [0.5, 0.25]}
+    assert len(answers) == 1

@@ -6,7 +6,9 @@ directly: ``evaluate.load`` would fetch metric code from the hub at run time.
 
 from __future__ import annotations
 
-from objectives._bertscore import BertScorer, default_encoder_path
+from objectives._bertscore import BertScorer, default_encoder_path, encoder_warning
+from objectives._language import Language, detect_language, language
+from objectives._selfcheck import SelfCheck, checked_language, self_check
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
 from objectives._gain import Gain, decoding_only, verdict
 from objectives._front import direction_of, dominates, pareto_front
@@ -75,8 +77,10 @@ __all__ = [
     "KNOWLEDGE_METRICS",
     "OFF_VALIDATION_METRICS",
     "METRICS",
+    "SelfCheck",
     "BertScorer",
     "Interval",
+    "Language",
     "difference_of_means",
     "trials_and_questions_difference",
     "Objective",
@@ -85,7 +89,10 @@ __all__ = [
     "bleu",
     "bleu_from_stats",
     "bleu_stats",
+    "checked_language",
     "default_encoder_path",
+    "detect_language",
+    "encoder_warning",
     "exact_match",
     "exact_match_per_item",
     "gain_table",
@@ -93,6 +100,7 @@ __all__ = [
     "indistinguishable",
     "interval_table",
     "knowledge_gain",
+    "language",
     "stats_key",
     "length_error",
     "length_error_per_item",
@@ -107,6 +115,7 @@ __all__ = [
     "parse_objectives",
     "rouge",
     "rouge_per_item",
+    "self_check",
     "spearman",
     "statistic_interval",
     "token_f1",

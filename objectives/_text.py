@@ -2,6 +2,8 @@
 
 Each function takes predictions and references of equal length and returns a float
 (or a list of per-question floats for the ``*_per_item`` helpers used by the Wilcoxon pruner).
+The overlap metrics take the answers' ``language`` (ISO 639-1, :mod:`objectives._language`):
+None or ``"en"`` scores exactly as the libraries' English defaults always did.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Sequence
 
 import sacrebleu
 
+from objectives._language import Language, language as language_of
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
 
@@ -26,19 +30,28 @@ def _check(predictions: Sequence[str], references: Sequence[str]) -> None:
         raise ValueError("cannot score an empty list of answers")
 
 
-def normalize(text: str) -> str:
-    """SQuAD-style normalisation: lower case, no punctuation, no articles, single spaces."""
+def normalize(text: str, language: str | None = None) -> str:
+    """SQuAD-style normalisation: lower case, no punctuation, no articles, single spaces.
+
+    English (the default) removes ASCII punctuation and a/an/the as SQuAD does; another
+    language keeps Unicode words and drops its own articles.
+    """
+    lang = language_of(language)
+    if not lang.is_english:
+        return lang.normalize(text)
     text = _ARTICLES.sub(" ", text.lower().translate(_PUNCT))
     return " ".join(text.split())
 
 
-def bleu(predictions: Sequence[str], references: Sequence[str]) -> float:
-    """Corpus BLEU (sacrebleu, 13a tokenisation), 0-100."""
+def bleu(predictions: Sequence[str], references: Sequence[str], language: str | None = None) -> float:
+    """Corpus BLEU (sacrebleu; 13a tokenisation for English, the language's tokeniser otherwise), 0-100."""
     _check(predictions, references)
-    return float(sacrebleu.corpus_bleu(list(predictions), [list(references)]).score)
+    tokenize = language_of(language).bleu_tokenizer
+    return float(sacrebleu.corpus_bleu(list(predictions), [list(references)], tokenize=tokenize).score)
 
 
-def bleu_stats(predictions: Sequence[str], references: Sequence[str]) -> list[list[int]]:
+def bleu_stats(predictions: Sequence[str], references: Sequence[str],
+               language: str | None = None) -> list[list[int]]:
     """Per answer, the counts corpus BLEU sums: ``[hyp_len, ref_len, correct_1..4, total_1..4]``.
 
     BLEU is not a mean over questions, so its interval comes from resampling these rows and
@@ -47,7 +60,8 @@ def bleu_stats(predictions: Sequence[str], references: Sequence[str]) -> list[li
     _check(predictions, references)
     from sacrebleu.metrics import BLEU
 
-    return [[int(x) for x in row] for row in BLEU()._extract_corpus_statistics(list(predictions), [list(references)])]
+    metric = BLEU(tokenize=language_of(language).bleu_tokenizer)
+    return [[int(x) for x in row] for row in metric._extract_corpus_statistics(list(predictions), [list(references)])]
 
 
 def bleu_from_stats(totals: Sequence[int]) -> float:
@@ -60,18 +74,21 @@ def bleu_from_stats(totals: Sequence[int]) -> float:
     return float(BLEU.compute_bleu(correct, total, sys_len, ref_len, smooth_method="exp").score)
 
 
-@lru_cache(maxsize=1)
-def _rouge() -> "rouge_scorer.RougeScorer":  # noqa: F821 - imported lazily
+@lru_cache(maxsize=None)
+def _rouge(lang: Language) -> "rouge_scorer.RougeScorer":  # noqa: F821 - imported lazily
     # rouge-score pulls in nltk (seconds of import time): load it on first use only.
     from rouge_score import rouge_scorer
 
-    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    if lang.is_english:  # rouge-score's own tokeniser (a-z, 0-9) and Porter stemmer, as always
+        return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], tokenizer=lang)
 
 
-def rouge_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[dict[str, float]]:
-    """ROUGE-1/2/L F-measures (0-1) of each answer against its reference."""
+def rouge_per_item(predictions: Sequence[str], references: Sequence[str],
+                   language: str | None = None) -> list[dict[str, float]]:
+    """ROUGE-1/2/L F-measures (0-1) of each answer against its reference, tokenised for ``language``."""
     _check(predictions, references)
-    scorer = _rouge()
+    scorer = _rouge(language_of(language))
     out = []
     for pred, ref in zip(predictions, references):
         scores = scorer.score(ref, pred)
@@ -79,18 +96,19 @@ def rouge_per_item(predictions: Sequence[str], references: Sequence[str]) -> lis
     return out
 
 
-def rouge(predictions: Sequence[str], references: Sequence[str]) -> dict[str, float]:
+def rouge(predictions: Sequence[str], references: Sequence[str], language: str | None = None) -> dict[str, float]:
     """Mean ROUGE-1/2/L F-measures, 0-1, keyed ``rouge1``, ``rouge2``, ``rougeL``."""
-    items = rouge_per_item(predictions, references)
+    items = rouge_per_item(predictions, references, language)
     return {key: sum(item[key] for item in items) / len(items) for key in ("rouge1", "rouge2", "rougeL")}
 
 
-def token_f1_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
-    """SQuAD token-overlap F1 of each answer, 0-1."""
+def token_f1_per_item(predictions: Sequence[str], references: Sequence[str],
+                      language: str | None = None) -> list[float]:
+    """SQuAD token-overlap F1 of each answer, 0-1, after :func:`normalize` for ``language``."""
     _check(predictions, references)
     out = []
     for pred, ref in zip(predictions, references):
-        p, r = normalize(pred).split(), normalize(ref).split()
+        p, r = normalize(pred, language).split(), normalize(ref, language).split()
         if not p or not r:
             out.append(float(p == r))
             continue
@@ -103,20 +121,21 @@ def token_f1_per_item(predictions: Sequence[str], references: Sequence[str]) -> 
     return out
 
 
-def token_f1(predictions: Sequence[str], references: Sequence[str]) -> float:
-    scores = token_f1_per_item(predictions, references)
+def token_f1(predictions: Sequence[str], references: Sequence[str], language: str | None = None) -> float:
+    scores = token_f1_per_item(predictions, references, language)
     return sum(scores) / len(scores)
 
 
-def exact_match_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
+def exact_match_per_item(predictions: Sequence[str], references: Sequence[str],
+                         language: str | None = None) -> list[float]:
     """1.0 where the answer equals its reference after normalisation, else 0.0."""
     _check(predictions, references)
-    return [float(normalize(p) == normalize(r)) for p, r in zip(predictions, references)]
+    return [float(normalize(p, language) == normalize(r, language)) for p, r in zip(predictions, references)]
 
 
-def exact_match(predictions: Sequence[str], references: Sequence[str]) -> float:
+def exact_match(predictions: Sequence[str], references: Sequence[str], language: str | None = None) -> float:
     """Share of answers equal to their reference after normalisation, 0-1."""
-    return _mean(exact_match_per_item(predictions, references))
+    return _mean(exact_match_per_item(predictions, references, language))
 
 
 def _mean(values: Sequence[float]) -> float:

@@ -19,14 +19,16 @@ from study.core.errors import StudyError
 #: Sections and data keys loaded once per process: the same for every trial, never searched.
 LOADED_ONCE_SECTIONS = ("model",)
 LOADED_ONCE_DATA_KEYS = ("path", "split_seed", "val_fraction", "test_fraction", "max_train_examples",
-                         "max_val_examples", "probes")
+                         "max_val_examples", "probes", "language")
+LOADED_ONCE_KEYS = ("evaluation.bertscore_model",)  # the encoder is loaded once per process
 
 
 def check_loaded_once(space: SearchSpace) -> None:
     """Model and data are loaded once per process, so they cannot vary between trials."""
     searched = [
         name for name in space.dimensions
-        if name.split(".")[0] in LOADED_ONCE_SECTIONS or name in {f"data.{k}" for k in LOADED_ONCE_DATA_KEYS}
+        if name.split(".")[0] in LOADED_ONCE_SECTIONS
+        or name in {f"data.{k}" for k in LOADED_ONCE_DATA_KEYS} | set(LOADED_ONCE_KEYS)
     ]
     if searched:
         raise StudyError(f"space '{space.name}': {', '.join(searched)} cannot be searched (loaded once per study); "

@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     base = load_base_model(model_cfg, allow_hub=args.allow_hub)
     tokens = TokenCache(base.tokenizer)
     sp = data_cfg.instructions
-    scorer = BertScorer(device=base.device)
+    scorer = BertScorer(cfg.evaluation.bertscore_model, device=base.device)
     evaluation = evaluate_model(
         base.model, base.tokenizer, tokens.prompts(pairs, sp), tokens.examples(pairs, sp, data_cfg.max_seq_length),
-        [p.answer for p in pairs], cfg.decoding, scorer, seed=cfg.training.seed,
+        [p.answer for p in pairs], cfg.decoding, scorer, seed=cfg.training.seed, language=data_cfg.language,
     )
     report = {"model": args.model, "split": args.split, "questions": len(pairs), "bertscore_encoder": scorer.name,
               "metrics": evaluation.metrics}

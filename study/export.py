@@ -109,7 +109,7 @@ def score_test(cfg: Any, bench: Any, base_decoding: Any, metrics: list[str]) -> 
 
     def on_test(model: Any, decoding: Any) -> Any:
         return evaluate_model(model, bench.base.tokenizer, prompts, examples, [p.answer for p in test], decoding,
-                              bench.bertscorer, seed=cfg.training.seed)
+                              bench.bertscorer, seed=cfg.training.seed, language=cfg.data.language)
 
     base = on_test(bench.base.model, cfg.decoding)
     base_default = on_test(bench.base.model, replace(base_decoding, batch_size=cfg.decoding.batch_size))

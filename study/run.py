@@ -174,7 +174,13 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     from study.finetune.model import check_quantization, resolve_model
     from study.optimize.dashboard import default_artifact_dir
     from study.optimize.loop import StudyRunner
-    from study.optimize.preflight import check_judge, check_knowledge, check_model_rank
+    from study.optimize.preflight import (
+        check_judge,
+        check_knowledge,
+        check_model_rank,
+        encoder_warning,
+        fix_language,
+    )
     from study.optimize.samplers import make_sampler, sampler_seed
     from study.optimize.storage import check_heartbeat, check_shareable, default_storage_url, open_storage
 
@@ -193,10 +199,14 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     space = with_probes(space, [o.metric for o in objectives] + [settings.pruning_metric])
     base_cfg = space.first_config()
     splits = load_splits(base_cfg.data)
+    space, base_cfg, said = fix_language(space, base_cfg, splits)
+    if args.worker_id is None:
+        print(*said, sep="\n")
     check_knowledge(space, base_cfg, splits)
-    warning = check_judge(base_cfg, objectives, settings)
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr)
+    warnings = [check_judge(base_cfg, objectives, settings), encoder_warning(base_cfg)]
+    for warning in filter(None, warnings):
+        if args.worker_id is None:
+            print(warning if warning.startswith("warning:") else f"warning: {warning}", file=sys.stderr)
     check_model_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
     check_quantization(base_cfg.model)
     study_name = args.study_name or space.name

@@ -74,6 +74,10 @@ class DataConfig:
         0, "add this many paraphrased questions per training pair (the probes file's variants; never a probe)",
         min=0, max=10,
     )
+    language: str | None = _f(
+        None, "ISO 639-1 code of the QA pairs' language (en, sv, ru, zh, ...): how the metrics tokenise, stem and "
+              "normalise; none = detected from the questions and answers when the study starts",
+    )
 
     @property
     def instructions(self) -> str | None:
@@ -129,6 +133,10 @@ class EvalConfig:
                "(probe_unseen_*) asked in other words; on whenever a knowledge metric is an objective",
     )
     probe_questions: int | None = _f(None, "score at most this many probes of each kind (none = all)", min=1)
+    bertscore_model: str | None = _f(
+        None, "local encoder directory for BERTScore, e.g. a multilingual one (none = the bundled English-only "
+              "all-MiniLM-L6-v2); its last layer is compared",
+    )
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ CHECKS_PER_EPOCH = "checks_per_epoch"
 DATA_SOURCE = "data_source"
 DATA_FINGERPRINT = "data_fingerprint"
 BERTSCORE_ENCODER = "bertscore_encoder"
+LANGUAGE = "language"  # ISO 639-1 code of the data, set or detected at study start: how the metrics read it
 BASE_DECODING = "base_decoding"  # how the base model answered: "the space's default decoding" or "fixed"
 TEST_SCORES = "test_scores"  # export: trial number -> test-split scores
 CONFIRMED = "confirmed"  # study.confirm: trial number -> metric -> {mean, sd, seeds, low, high, gain}

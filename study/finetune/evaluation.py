@@ -274,7 +274,8 @@ def score_answers(
 
     ``per_item`` holds each metric that is a mean over questions, and a corpus metric's per-answer
     rows under its stats key (``bleu_stats``: corpus BLEU is not a mean): what intervals and
-    paired tests resample. BERTScore only where a scorer is given.
+    paired tests resample. BERTScore only where a scorer is given. ``language`` (ISO 639-1,
+    ``data.language``) sets how the overlap metrics read the text; None is English.
     """
     answers = objectives.Answers(predictions, references, questions, language, bertscorer)
     metrics: dict[str, float] = {}
@@ -299,11 +300,12 @@ def evaluate_model(
     decoding: DecodingConfig,
     bertscorer: objectives.BertScorer | None,
     seed: int = 0,
+    language: str | None = None,
 ) -> Evaluation:
-    """Generate, score and measure the answer loss of one model on one split."""
+    """Generate, score (in ``language``, None: English) and measure the answer loss of one model on one split."""
     start = time.perf_counter()
     predictions, scored = answers_and_logprobs(model, tokenizer, prompts, examples, decoding, seed=seed)
-    result = score_answers(predictions, references, bertscorer)
+    result = score_answers(predictions, references, bertscorer, language=language)
     result.metrics["eval_loss"] = mean_loss(scored)
     result.per_item[objectives.stats_key("eval_loss")] = [[s, n] for s, n in scored]  # its interval resamples these
     result.metrics["eval_seconds"] = time.perf_counter() - start

@@ -27,7 +27,7 @@ def score_pairs(model: object, bench: "Workbench", cfg: TrialConfig, pairs: "lis
 
     inputs = ValidationInputs.of(bench, cfg, pairs)
     return evaluate_model(model, bench.base.tokenizer, inputs.prompts, inputs.examples, inputs.references,
-                          cfg.decoding, bench.bertscorer, seed=cfg.training.seed)
+                          cfg.decoding, bench.bertscorer, seed=cfg.training.seed, language=cfg.data.language)
 
 
 class BaseAnswers:

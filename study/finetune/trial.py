@@ -123,7 +123,7 @@ def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
     val = ValidationInputs.of(bench, cfg)
     model, tokenizer = bench.base.model, bench.base.tokenizer
     evaluation = evaluate_model(model, tokenizer, val.prompts, val.examples, val.references, cfg.decoding,
-                                bench.bertscorer, seed=cfg.training.seed)
+                                bench.bertscorer, seed=cfg.training.seed, language=cfg.data.language)
     metrics, per_item = dict(evaluation.metrics), dict(evaluation.per_item)
     if cfg.evaluation.general_questions:
         _, correct = bench.quiz(cfg.evaluation.general_questions)
@@ -173,7 +173,8 @@ def probe_scores(model: Any, bench: Workbench, cfg: TrialConfig) -> tuple[dict[s
             continue
         inputs = ValidationInputs.of(bench, cfg, [p.as_pair() for p in chosen])
         evaluation = evaluate_model(model, bench.base.tokenizer, inputs.prompts, inputs.examples, inputs.references,
-                                    cfg.decoding, bench.bertscorer, seed=cfg.training.seed)
+                                    cfg.decoding, bench.bertscorer, seed=cfg.training.seed,
+                                    language=cfg.data.language)
         prefix = f"probe_{kind}_"
         for name in PROBE_METRICS:
             if name in evaluation.metrics:
@@ -355,13 +356,15 @@ class TrialRecipe:
         if self.check_max_new_tokens:
             decoding = replace(decoding, max_new_tokens=min(decoding.max_new_tokens, self.check_max_new_tokens))
         evaluation = evaluate_model(model, self.bench.base.tokenizer, self.val.prompts[:n], self.val.examples[:n],
-                                    self.val.references[:n], decoding, self.bench.bertscorer, seed=self.cfg.training.seed)
+                                    self.val.references[:n], decoding, self.bench.bertscorer, seed=self.cfg.training.seed,
+                                    language=self.cfg.data.language)
         evaluation.metrics["questions"] = float(min(n, len(self.val.pairs)))
         return evaluation
 
     def _evaluate_all(self, model: Any) -> Evaluation:
         return evaluate_model(model, self.bench.base.tokenizer, self.val.prompts, self.val.examples,
-                              self.val.references, self.cfg.decoding, self.bench.bertscorer, seed=self.cfg.training.seed)
+                              self.val.references, self.cfg.decoding, self.bench.bertscorer, seed=self.cfg.training.seed,
+                              language=self.cfg.data.language)
 
 
 def _epoch(check: int, checks_per_epoch: int) -> float:
@@ -390,7 +393,8 @@ def _chunked_evaluation(
                                                  val.examples[first : first + size], cfg.decoding, seed=cfg.training.seed)
         predictions += answers
         scored += logprobs
-        partial = score_answers(answers, [p.answer for p in pairs[first : first + size]], bench.bertscorer)
+        partial = score_answers(answers, [p.answer for p in pairs[first : first + size]], bench.bertscorer,
+                                language=cfg.data.language)
         bert_items += partial.per_item.get("bertscore_f1", [])
         if monitor and monitor.after_chunk(first, partial) and first + size < len(pairs):
             pruned_at = first + size
@@ -398,7 +402,7 @@ def _chunked_evaluation(
     n = len(predictions)
     # Corpus-level metrics (BLEU) need all answers at once; BERTScore is per answer, so the
     # chunks' scores are reused instead of encoding every answer a second time.
-    evaluation = score_answers(predictions, [p.answer for p in pairs[:n]], None)
+    evaluation = score_answers(predictions, [p.answer for p in pairs[:n]], None, language=cfg.data.language)
     if bert_items:
         evaluation.per_item["bertscore_f1"] = bert_items
         evaluation.metrics["bertscore_f1"] = sum(bert_items) / len(bert_items)

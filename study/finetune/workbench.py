@@ -28,7 +28,7 @@ class Workbench:
     def load(cls, cfg: TrialConfig, allow_hub: bool = False, bertscore: bool = True) -> "Workbench":
         splits = load_splits(cfg.data)
         base = load_base_model(cfg.model, allow_hub=allow_hub)
-        scorer = objectives.BertScorer(device=base.device) if bertscore else None
+        scorer = objectives.BertScorer(cfg.evaluation.bertscore_model, device=base.device) if bertscore else None
         bench = cls(base=base, splits=splits, tokens=TokenCache(base.tokenizer), bertscorer=scorer)
         # The libraries' ~500,000 long-lived objects would be rescanned by the full collection at
         # the end of every trial (~1 s each on 2 cores); move them out of the collector's view.

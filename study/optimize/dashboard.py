@@ -177,6 +177,7 @@ def study_note(study: optuna.Study, model: str, encoder: str | None) -> str:
         f"| | |\n|---|---|\n| search space | {a.get(keys.SPACE)} |\n| model | {model} |\n"
         f"| data | {a.get(keys.DATA_SOURCE)} (fingerprint `{str(a.get(keys.DATA_FINGERPRINT))[:12]}`) |\n"
         f"| train / val / test pairs | {a.get('n_train')} / {a.get('n_val')} / {a.get('n_test')} |\n"
+        f"| language (metrics) | {a.get(keys.LANGUAGE) or 'en (not recorded)'} |\n"
         f"| objectives | {names} |\n| pruner | {a.get(keys.PRUNER)} on {a.get(keys.PRUNING_METRIC)}, "
         f"{a.get(keys.CHECKS_PER_EPOCH)} checks an epoch |\n| BERTScore encoder | {encoder or '-'} |\n"
         f"| base model decoding | {a.get(keys.BASE_DECODING, '-')} |",

@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 import optuna
 from optuna.trial import TrialState
 
+import objectives
 from objectives import Objective
 from search_spaces import SearchSpace
 from study import pruners
@@ -100,6 +101,7 @@ class StudyRunner:
                 keys.CHECKS_PER_EPOCH: self.settings.checks_per_epoch,
                 keys.DATA_SOURCE: self.splits.source,
                 keys.DATA_FINGERPRINT: self.splits.fingerprint(),
+                keys.LANGUAGE: self.base_cfg.data.language,
                 "n_train": len(self.splits.train),
                 "n_val": len(self.splits.val),
                 "n_test": len(self.splits.test),
@@ -171,6 +173,11 @@ class StudyRunner:
         from study.finetune.workbench import Workbench
 
         bench = Workbench.load(self.base_cfg, allow_hub=self.allow_hub, bertscore=True)
+        if bench.bertscorer is not None:  # study.run checked the text metrics; the encoder is loaded only now
+            check = objectives.self_check([p.answer for p in self.splits.val], self.base_cfg.data.language,
+                                          bench.bertscorer)
+            if check.failure():
+                raise StudyError(check.failure())
         encoder = bench.bertscorer.name if bench.bertscorer else None
         if self.study.user_attrs.get(keys.BERTSCORE_ENCODER) != encoder:
             self.study.set_user_attr(keys.BERTSCORE_ENCODER, encoder)

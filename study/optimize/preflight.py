@@ -48,3 +48,34 @@ def check_judge(base_cfg: TrialConfig, objectives: Sequence[Objective], settings
     from study.finetune.endpoint_judge import preflight
 
     return preflight(base_cfg.evaluation.judge, [o.metric for o in objectives], settings.pruning_metric)
+
+
+def fix_language(space: SearchSpace, base_cfg: TrialConfig, splits: Splits) -> tuple[SearchSpace, TrialConfig, list[str]]:
+    """Fix the data's language for every trial (``data.language``, else detected) and self-check the metrics on it.
+
+    A metric that gives a reference scored against itself less than its perfect score, or
+    cannot tell it from other questions' references, stops the study here, before the storage
+    is touched (BERTScore is checked when its encoder is loaded, at the first trial). Returns the
+    space and configuration with the language fixed, and the lines to print.
+    """
+    from dataclasses import replace
+
+    import objectives
+
+    encoder = base_cfg.evaluation.bertscore_model
+    if encoder is not None and not Path(encoder).is_dir():
+        raise StudyError(f"evaluation.bertscore_model: {encoder} is not a directory (a local encoder is expected)")
+    code, check = objectives.checked_language([t for p in (*splits.train, *splits.val) for t in (p.question, p.answer)],
+                                              [p.answer for p in (*splits.val, *splits.train)],
+                                              base_cfg.data.language, splits.source)
+    said = [f"language: {code} ({'data.language' if base_cfg.data.language else 'detected from the data'})",
+            check.summary()]
+    space = space.with_fixed(**{"data.language": code})
+    return space, replace(base_cfg, data=replace(base_cfg.data, language=code)), said
+
+
+def encoder_warning(cfg: TrialConfig) -> str | None:
+    """One line where the English-only bundled encoder would score answers in another language."""
+    import objectives
+
+    return objectives.encoder_warning(cfg.data.language, cfg.evaluation.bertscore_model)

@@ -82,6 +82,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="fix any config value, e.g. --set training.epochs=1 (repeatable)")
     p.add_argument("--allow-hub", action="store_true", help="allow downloading models from the Hugging Face hub")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per trial only)")
+    p.add_argument("--no-stop", action="store_true",
+                   help="run every trial of --trials: the space's stopping rule (study.stop) is off")
     p.add_argument("--explain", nargs="?", const="all", metavar="SECTION",
                    help="print every key of a config section (study, model, data, lora, training, decoding, "
                         "pretraining, evaluation; default all) with its type, default, range and help, and exit")
@@ -109,6 +111,8 @@ def _settings(space: Any, args: argparse.Namespace) -> Any:
             problems.append(f"{SETTING_FLAGS[key]} {problem}")
     if problems:
         raise StudyError.collect(problems, "command line")
+    if args.no_stop:
+        overrides["stop"] = None
     return replace(space.settings, **overrides)
 
 

@@ -124,6 +124,7 @@ class LoraConfig:
     alpha: float = _f(32.0, "scaling numerator; usually 1-2 x rank", min=0.0)
     dropout: float = _f(0.05, "dropout on the LoRA input", min=0.0, max=0.9)
     target_modules: str = _f("all_linear", "'attention' (q,k,v,o) or 'all_linear' (attention + MLP)", choices=TARGET_MODULES)
+    use_rslora: bool = _f(False, "rank-stabilised LoRA (PEFT use_rslora): scale by alpha / sqrt(rank), not alpha / rank")
 
 
 @dataclass(frozen=True)

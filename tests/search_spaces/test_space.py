@@ -8,7 +8,7 @@ from study.core.config import TrialConfig
 from study.core.errors import StudyError
 
 
-@pytest.mark.parametrize("name", ["default", "smoke", "llama-3.1-8b", "clinical"])
+@pytest.mark.parametrize("name", ["default", "default-wide", "smoke", "llama-3.1-8b", "clinical"])
 def test_bundled_spaces_load_and_suggest_valid_configs(name):
     space = load_space(name)
     study = optuna.create_study(directions=["maximize"] * len(space.settings.objectives))

@@ -151,6 +151,7 @@ class StudyRunner:
         decision = rule and stopping.check(self.study, rule, first.metric, first.direction == "maximize", fresh)
         if decision:
             self._say(decision.line())
+            self._study_notes(self.study.user_attrs.get(keys.BERTSCORE_ENCODER))  # the note says why it stopped
         return bool(decision)
 
     def _say(self, line: str) -> None:

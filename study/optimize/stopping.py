@@ -27,7 +27,7 @@ from study.core.config import StopSettings
 from study.optimize.regret import terminator
 from study.optimize.stop_rules import Decision, Finished, best_of, patience
 
-STOP = "stop"  # study user attribute: the decision that stopped the study (Decision.to_dict)
+STOP = keys.STOP  # study user attribute: the decision that stopped the study (Decision.to_dict)
 
 
 def decide(trials: Sequence[Finished], maximize: bool, settings: StopSettings,

@@ -200,7 +200,7 @@ class StopSettings:
                                "interval); 'terminator': Optuna's regret bound below the best's standard error",
                    choices=STOP_RULES)
     min_trials: int = _f(15, "finished trials before the rule may stop the study", min=2)
-    patience: int = _f(10, "patience rule: finished trials in a row that did not beat the best by more than the noise",
+    patience: int = _f(15, "patience rule: finished trials in a row that did not beat the best by more than the noise",
                        min=1)
 
 

@@ -77,12 +77,24 @@ def check(study: Any, settings: StopSettings, metric: str, maximize: bool, fresh
     if stored and stored.get("stop") and not fresh:
         return Decision(**stored)
     decision = decide(finished_trials(study, metric), maximize, settings, noise_floor(study, metric))
+    _remember(study, decision)
     if decision.stop:
         study.set_user_attr(STOP, decision.to_dict())
         return decision
     if stored:
         study.set_user_attr(STOP, None)  # an old decision no longer holds (e.g. a rule changed): it goes on
     return None
+
+
+def _remember(study: Any, decision: Decision) -> None:
+    """The rule's estimate at this decision, for the report's stopping curve (a point each finished count)."""
+    if decision.estimate is None:
+        return  # before min_trials, or no value yet: the rule did not judge
+    curve = dict(study.user_attrs.get(keys.STOP_CURVE) or {})
+    point = {"best": decision.best, "estimate": decision.estimate, "noise": decision.noise, "rule": decision.rule}
+    if curve.get(str(decision.finished)) != point:
+        curve[str(decision.finished)] = point
+        study.set_user_attr(keys.STOP_CURVE, curve)
 
 
 __all__ = ["STOP", "Decision", "Finished", "check", "decide", "finished_trials", "noise_floor"]

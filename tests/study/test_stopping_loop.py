@@ -34,6 +34,7 @@ def test_the_study_stops_when_no_trial_beats_the_best_says_why_and_records_it(rd
     assert "stopping after 4 trials: none of the last 3 finished trials beat the best" in out
     stored = runner.study.user_attrs[stopping.STOP]
     assert stored["stop"] and stored["finished"] == 4 and stored["rule"] == "patience"
+    assert runner.study.user_attrs["stop_curve"]["4"]["estimate"] == 3.0  # the report's stopping curve
     from optuna_dashboard._note import get_note_from_system_attrs
 
     note = get_note_from_system_attrs(runner.study._storage.get_study_system_attrs(runner.study._study_id), None)["body"]

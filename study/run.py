@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.explain:
         from study.core.config import SECTIONS, explain
 
-        names = ["study", *SECTIONS] if args.explain == "all" else [args.explain]
+        names = ["study", "study.stop", *SECTIONS] if args.explain == "all" else [args.explain]
         print("\n\n".join(explain(name) for name in names))
         return 0
     quiet_libraries(allow_hub=args.allow_hub)

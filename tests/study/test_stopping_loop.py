@@ -64,3 +64,15 @@ def test_another_worker_stops_on_the_stored_decision_and_a_resumed_study_decides
     assert fine_tunes(resumed.study) == 6
     assert resumed.study.user_attrs[stopping.STOP]["finished"] == 6
     assert "stopping after 6 trials" in capsys.readouterr().out
+
+
+def test_no_stop_turns_the_spaces_rule_off_and_explain_lists_the_rules_keys(capsys):
+    from search_spaces import load_space
+    from study.run import _settings, main, parse_args
+
+    space = load_space("default")
+    assert space.settings.stop is not None
+    assert _settings(space, parse_args([])).stop == space.settings.stop
+    assert _settings(space, parse_args(["--no-stop"])).stop is None
+    assert main(["--explain"]) == 0
+    assert "study.stop: When a study stops on its own" in capsys.readouterr().out

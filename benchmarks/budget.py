@@ -142,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         "share: trial-seconds until the rule stopped / trial-seconds of all N (mean over studies, bootstrap 95 %); "
         "indistinguishable: the paired 95 % interval (test split) of the choice at the stop minus the choice after "
         "N contains 0, or they are the same trial",
-        "the rules judge the first objective (rougeL); the simulated studies have that objective only"
-        + ("; true loss: the true effect of the choice after N minus that of the choice at the stop (the model's)"
-           if args.simulate else ""),
+        "the rules judge the first objective (rougeL)"
+        + ("; the simulated studies have that objective only; true loss: the true effect of the choice after N "
+           "minus that of the choice at the stop (the model's)" if args.simulate else
+           "; the real studies keep the space's objectives, sampler and pruner"),
     ]
     common.report(NAME, mode, "stopping rules: trial-seconds saved and the choice kept", body, figures, notes)
     return 0

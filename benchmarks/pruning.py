@@ -85,7 +85,7 @@ def run_arm(space: Any, pruner: str, sampler_name: str, n_trials: int, seed: int
     from study.optimize.samplers import make_sampler
 
     settings = replace(space.settings, objectives=(objective,), pruner=pruner, pruning_metric=pruning_metric,
-                       n_trials=n_trials, sample_answers=0, checks_per_epoch=checks)
+                       n_trials=n_trials, sample_answers=0, checks_per_epoch=checks, stop=None)  # every trial
     base_cfg = space.first_config()
     runner = StudyRunner(
         space=space,

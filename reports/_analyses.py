@@ -25,6 +25,7 @@ from reports import (
     _length,
     _pretraining,
     _proxy,
+    _stopping,
     _vs_base,
 )
 from reports._block import FigureBlock
@@ -52,6 +53,7 @@ def _registered(module: Analysis) -> Any:
 class Analyses:
     """The info of every registered analysis; one line each, in the order of the page."""
 
+    stopping: _stopping.Stopping = _registered(_stopping)
     proxy: _proxy.Proxy = _registered(_proxy)
     vs_base: _vs_base.VsBase = _registered(_vs_base)
     confirmation: _confirmation.Confirmation = _registered(_confirmation)

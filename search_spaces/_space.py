@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 from study.core.config import (
     SECTIONS,
+    StopSettings,
     StudySettings,
     TrialConfig,
     build_section,
@@ -139,7 +140,12 @@ def parse_space(raw: Mapping[str, Any], where: str, name: str = "space") -> Sear
     if not isinstance(settings_raw, Mapping):
         problems.append(f"'study' must be a mapping, got {settings_raw!r}")
         settings_raw = {}
+    settings_raw, stop_raw = {k: v for k, v in settings_raw.items() if k != "stop"}, settings_raw.get("stop")
     problems += check_section(StudySettings, "study", settings_raw)
+    if stop_raw is not None and not isinstance(stop_raw, Mapping):
+        problems.append(f"'study.stop' must be a mapping such as {{rule: patience, min_trials: 15}}, got {stop_raw!r}")
+    elif stop_raw is not None:
+        problems += check_section(StopSettings, "study.stop", stop_raw)
     for section, section_cls in SECTIONS.items():
         body = raw.get(section) or {}
         if not isinstance(body, Mapping):
@@ -167,6 +173,8 @@ def parse_space(raw: Mapping[str, Any], where: str, name: str = "space") -> Sear
     settings = StudySettings()
     if not problems:
         settings = build_section(StudySettings, settings_raw)
+        if stop_raw is not None:
+            settings = replace(settings, stop=build_section(StopSettings, stop_raw))
         problems += _check_settings(settings)
     if problems:
         raise StudyError.collect(problems, where)

@@ -82,6 +82,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="fix any config value, e.g. --set training.epochs=1 (repeatable)")
     p.add_argument("--allow-hub", action="store_true", help="allow downloading models from the Hugging Face hub")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per trial only)")
+    p.add_argument("--no-stop", action="store_true",
+                   help="run every trial of --trials: the space's stopping rule (study.stop) is off")
     p.add_argument("--explain", nargs="?", const="all", metavar="SECTION",
                    help="print every key of a config section (study, pruner, model, data, lora, training, "
                         "decoding, pretraining, evaluation; default all) with its type, default, range and help, and exit")
@@ -113,6 +115,8 @@ def _settings(space: Any, args: argparse.Namespace) -> Any:
         problems += pruners.check(overrides["pruner"], SETTING_FLAGS["pruner"])
     if problems:
         raise StudyError.collect(problems, "command line")
+    if args.no_stop:
+        overrides["stop"] = None
     return replace(space.settings, **overrides)
 
 
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.explain:
         from study.core.config import SECTIONS, explain
 
-        names = ["study", "pruner", *SECTIONS] if args.explain == "all" else [args.explain]
+        names = ["study", "study.stop", "pruner", *SECTIONS] if args.explain == "all" else [args.explain]
         print("\n\n".join(pruners.explain() if name == "pruner" else explain(name) for name in names))
         return 0
     quiet_libraries(allow_hub=args.allow_hub)

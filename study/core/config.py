@@ -157,6 +157,7 @@ class LoraConfig:
     alpha: float = _f(32.0, "scaling numerator; usually 1-2 x rank", min=0.0)
     dropout: float = _f(0.05, "dropout on the LoRA input", min=0.0, max=0.9)
     target_modules: str = _f("all_linear", "'attention' (q,k,v,o) or 'all_linear' (attention + MLP)", choices=TARGET_MODULES)
+    use_rslora: bool = _f(False, "rank-stabilised LoRA (PEFT use_rslora): scale by alpha / sqrt(rank), not alpha / rank")
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ class DecodingConfig:
 
 
 SAMPLERS = ("tpe", "nsga2", "gp", "random", "grid")
+STOP_RULES = ("patience", "terminator")  # study.optimize.stopping
 DEFAULT_OBJECTIVES = ("rougeL:max", "bertscore_f1:max", "train_seconds:min")
 
 
@@ -220,6 +222,21 @@ class StudySettings:
         0, "after the trials, re-train this many best Pareto trials with fresh seeds (study.confirm); 0 = off", min=0
     )
     confirm_seeds: int = _f(3, "fresh training seeds per confirmed trial", min=1, max=20)
+    stop: StopSettings | None = _f(
+        None, "stop the study when further trials are unlikely to beat its best by more than the noise, "
+              "e.g. {rule: patience, min_trials: 15} (python -m study.run --explain study.stop); none = run every trial")
+
+
+@dataclass(frozen=True)
+class StopSettings:
+    """When a study stops on its own (``study.stop``; study.optimize.stopping); ``--no-stop`` turns it off."""
+
+    rule: str = _f("patience", "'patience': no trial in the last K beat the best by more than the noise (paired "
+                               "interval); 'terminator': Optuna's regret bound below the best's standard error",
+                   choices=STOP_RULES)
+    min_trials: int = _f(15, "finished trials before the rule may stop the study", min=2)
+    patience: int = _f(15, "patience rule: finished trials in a row that did not beat the best by more than the noise",
+                       min=1)
 
 
 SECTIONS: dict[str, type] = {
@@ -442,7 +459,7 @@ def describe_field(section_cls: type, key: str) -> str:
 
 def explain(section: str) -> str:
     """Every key of a config section (or ``study``) with its type, default, range and help."""
-    sections = {"study": StudySettings, **SECTIONS}
+    sections = {"study": StudySettings, "study.stop": StopSettings, **SECTIONS}
     if section not in sections:
         raise StudyError(f"--explain {section}: no such section (valid: {', '.join(sections)})")
     cls = sections[section]

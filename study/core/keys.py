@@ -65,6 +65,8 @@ BASE_DECODING = "base_decoding"  # how the base model answered: "the space's def
 TEST_SCORES = "test_scores"  # export: trial number -> test-split scores
 CONFIRMED = "confirmed"  # study.confirm: trial number -> metric -> {mean, sd, seeds, low, high, gain}
 NOISE_FLOOR = "noise_floor"  # study.confirm: metric -> median seed-to-seed SD of one configuration
+STOP = "stop"  # the stopping rule's decision that stopped the study (study.optimize.stopping.Decision.to_dict)
+STOP_CURVE = "stop_curve"  # finished trials -> the rule's {best, estimate, noise, rule} at that decision (the report)
 HUMAN_EVAL = "human_eval"
 HUMAN_AGREEMENT = "human_agreement"
 

@@ -138,6 +138,7 @@ def peft_lora_config(cfg: LoraConfig) -> Any:
         lora_alpha=cfg.alpha,
         lora_dropout=cfg.dropout,
         target_modules=targets,
+        use_rslora=cfg.use_rslora,
         bias="none",
         task_type="CAUSAL_LM",
     )

@@ -186,6 +186,7 @@ def study_note(study: optuna.Study, model: str, encoder: str | None) -> str:
         "a few dozen questions: each trial's note gives its 95 % interval and its gain over the base model with "
         "the interval of that gain. A gain whose interval includes 0 is not shown to be real. The best of many "
         "noisy trials flatters itself: confirm it with fresh seeds before trusting it.",
+        *_stop_note(a.get(keys.STOP), (study.metric_names or ["the first objective"])[0]),
         f"**Intermediate values** (the pruning metric at every check, pruned trials included) are in the study "
         f"`{name}{keys.PRUNING_SUFFIX}` and in this study's figure *intermediate values*.",
         "**Commands**\n\n"
@@ -194,6 +195,15 @@ def study_note(study: optuna.Study, model: str, encoder: str | None) -> str:
         f"- export the best, compared with the base model on the test split: "
         f"`python -m study.export --study-name {name}`",
     ])
+
+
+def _stop_note(decision: Mapping[str, Any] | None, metric: str) -> list[str]:
+    """How the study decided to stop (study.optimize.stopping), once its rule has stopped it."""
+    if not decision or not decision.get("stop"):
+        return []
+    return [f"**Stopping.** The study stopped itself after {decision['finished']} finished trials: rule "
+            f"`{decision['rule']}` on the first objective (`{metric}`), best trial {decision['best']}: "
+            f"{decision['reason']}. More trials: the same command with `--no-stop`."]
 
 
 def pruning_study_note(main: str, metric: str) -> str:

@@ -30,7 +30,7 @@ from study.core.errors import DivergedError, StudyError
 from study.core.keys import PRUNING_SUFFIX
 from study.finetune.data import Splits
 from study.finetune.memory import release_memory
-from study.optimize import dashboard, reference
+from study.optimize import dashboard, reference, stopping
 from study.optimize.adapters import AdapterKeeper
 from study.optimize.pruning import TrialPruning, pruning_study
 from study.optimize.recorder import Recorder, run_claimed
@@ -137,9 +137,11 @@ class StudyRunner:
         self._bar = bar
         try:
             self._score_base(trial_fn)
-            for _ in range(n_trials):
+            for i in range(n_trials):
                 for line in fail_stale_trials(self.study, self.storage):
                     self._say(line)
+                if self._stopped(fresh=i == 0):
+                    break
                 if getattr(self.sampler, "exhausted", False):
                     self._say("every point of the grid has run: this worker stops")
                     break
@@ -160,6 +162,15 @@ class StudyRunner:
         finally:
             bar.close()
             self._figures.maybe_refresh(force=True)  # the figures show every trial this worker ended
+
+    def _stopped(self, fresh: bool) -> bool:
+        """The study's stopping rule (``study.stop``): whether this worker stops before another trial."""
+        rule, first = self.settings.stop, self.objectives[0]
+        decision = rule and stopping.check(self.study, rule, first.metric, first.direction == "maximize", fresh)
+        if decision:
+            self._say(decision.line())
+            self._study_notes(self.study.user_attrs.get(keys.BERTSCORE_ENCODER))  # the note says why it stopped
+        return bool(decision)
 
     def _say(self, line: str) -> None:
         line = self.worker + line

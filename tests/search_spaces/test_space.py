@@ -8,7 +8,7 @@ from study.core.config import TrialConfig
 from study.core.errors import StudyError
 
 
-@pytest.mark.parametrize("name", ["default", "smoke", "llama-3.1-8b", "clinical"])
+@pytest.mark.parametrize("name", ["default", "informed", "smoke", "llama-3.1-8b", "clinical"])
 def test_bundled_spaces_load_and_suggest_valid_configs(name):
     space = load_space(name)
     study = optuna.create_study(directions=["maximize"] * len(space.settings.objectives))
@@ -80,3 +80,19 @@ def test_invalid_yaml_names_the_line(tmp_path):
     path.write_text("lora:\n  rank: [1, 2\n")
     with pytest.raises(StudyError, match=r"broken.yaml: line \d+ invalid YAML"):
         load_space(str(path))
+
+
+def test_the_stopping_rule_is_a_study_setting_off_when_absent_and_checked_with_its_keys():
+    from study.core.config import StopSettings
+
+    assert parse_space({}, "x").settings.stop is None
+    space = parse_space({"study": {"stop": {"rule": "terminator", "min_trials": 20}}}, "x")
+    assert space.settings.stop == StopSettings(rule="terminator", min_trials=20)
+    with pytest.raises(StudyError) as err:
+        parse_space({"study": {"stop": {"rule": "never", "min_trial": 3}, "n_trials": 0}}, "x")
+    message = err.value.message
+    assert "'study.stop.rule' got 'never'" in message and "unknown key 'study.stop.min_trial'" in message
+    assert "'study.n_trials'" in message  # reported together with the other study keys
+    with pytest.raises(StudyError, match="'study.stop' must be a mapping"):
+        parse_space({"study": {"stop": "patience"}}, "x")
+    assert load_space("default").settings.stop is not None  # on in the default space

@@ -66,3 +66,14 @@ def test_answer_logits_with_a_shared_prefix_equal_the_plain_forward(tiny_model_d
     assert torch.allclose(shared[0], plain[0], atol=1e-4)
     assert torch.equal(shared[1], plain[1]) and torch.equal(shared[2], plain[2])
     detach_adapter(model)
+
+
+def test_rslora_scales_the_update_by_alpha_over_the_square_root_of_the_rank(tiny_model_dir):
+    import math
+
+    base = load_base_model(ModelConfig(name=str(tiny_model_dir), device="cpu"))
+    for rslora, expected in ((False, 16.0 / 16), (True, 16.0 / math.sqrt(16))):
+        model = attach_adapter(base, LoraConfig(rank=16, alpha=16.0, dropout=0.0, use_rslora=rslora), seed=0)
+        scalings = {m.scaling["default"] for m in model.modules() if isinstance(getattr(m, "scaling", None), dict)}
+        assert scalings == {expected}
+        base.model = detach_adapter(model)

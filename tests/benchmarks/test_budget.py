@@ -1,0 +1,72 @@
+"""benchmarks.budget: what a rule saves and keeps, on simulated studies with known answers, and its quick mode."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+import pytest
+
+from benchmarks._budget_eval import outcome, summary
+from benchmarks._budget_sim import ScoreModel, simulate_study
+from search_spaces import load_space
+from study.core.config import StopSettings
+
+PATIENCE = StopSettings(rule="patience", min_trials=15, patience=10)
+
+
+def run(scale: float, seed: int = 0, answer_sd: float = 0.065, seed_sd: float = 0.02):
+    model = ScoreModel(effect_scale=scale, answer_sd=answer_sd, seed_sd=seed_sd)
+    study = simulate_study(load_space("default"), 40, seed, model)
+    return outcome("patience", PATIENCE, [t.finished for t in study], [t.seconds for t in study],
+                   lambda i: study[i].test, effects=[t.effect for t in study])
+
+
+def test_where_no_configuration_is_better_the_rule_stops_early_and_loses_nothing():
+    out = run(scale=0.0)
+    assert out.stopped_at < 25 and out.share < 0.65
+    assert out.true_loss == 0.0  # every configuration is as good as any other
+
+
+def test_a_rule_that_stops_before_a_clearly_better_last_trial_is_told_apart_on_the_test_split():
+    from study.optimize.stop_rules import Finished
+
+    rng = np.random.default_rng(0)
+    test = rng.normal(0.3, 0.05, (20, 38))
+    test[19] += 0.2  # the last trial's configuration is truly better by 0.2
+    trials = [Finished(i, float(test[i].mean()), tuple(test[i])) for i in range(20)]
+    effects = [0.0] * 19 + [0.2]
+    out = outcome("patience", PATIENCE, trials, [1.0] * 20, lambda i: list(test[i]), effects=effects)
+    assert out.stopped_at == 15 and out.share == 0.75 and not out.same_choice
+    assert not out.indistinguishable and out.difference[2] < 0 and out.true_loss == 0.2
+
+
+def test_a_fixed_budget_stops_there_and_the_same_choice_is_indistinguishable():
+    study = simulate_study(load_space("default"), 20, 1)
+    trials, seconds = [t.finished for t in study], [t.seconds for t in study]
+    everything = outcome("all", 20, trials, seconds, lambda i: study[i].test)
+    assert everything.stopped_at == 20 and everything.share == 1.0 and everything.same_choice
+    assert everything.indistinguishable and everything.difference == (0.0, 0.0, 0.0)
+    half = outcome("half", 10, trials, seconds, lambda i: study[i].test)
+    assert half.share == pytest.approx(sum(seconds[:10]) / sum(seconds))
+
+
+def test_the_summary_gives_intervals_of_the_share_and_of_the_indistinguishable_share():
+    outs = [run(scale=0.0, seed=s) for s in range(3)]
+    figures = summary(outs)
+    low, high = figures["share_ci95"]
+    assert low <= figures["share_of_trial_seconds"] <= high
+    assert figures["indistinguishable"] <= 3 and 0.0 <= figures["indistinguishable_ci95"][0] <= 1.0
+
+
+@pytest.mark.slow
+def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys):
+    from benchmarks.budget import main
+
+    assert main(["--quick", "--threads", "1"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("RESULT "))
+    result = json.loads(line[len("RESULT "):])
+    assert result["mode"] == "quick" and set(result["rules"]) == {"patience K=2", "fixed half"}
+    assert result["rules"]["patience K=2"]["studies"] == 2  # one seed, two spaces
+    assert len(result["versus"]) == 1 and result["versus"][0]["informed_seconds"] > 0

@@ -1,0 +1,99 @@
+"""The stopping rules on seeded simulated studies whose answers are known.
+
+A simulated trial scores each of 38 questions as the question's difficulty plus the trial's
+true effect plus noise: where no trial is truly better the rules must stop, where one is much
+better they must wait for it and then count from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from optuna.distributions import FloatDistribution
+
+from study.core.config import StopSettings
+from study.optimize.stopping import Finished, decide
+
+QUESTIONS = 38
+
+
+def simulate(effects: list[float], noise: float = 0.05, seed: int = 0, sign: float = 1.0) -> list[Finished]:
+    """Trials with these true effects (x = the effect, the terminator's parameter); ``sign=-1``: a loss."""
+    rng = np.random.default_rng(seed)
+    difficulty = rng.normal(0.3, 0.1, QUESTIONS)
+    out = []
+    for i, effect in enumerate(effects):
+        scores = sign * (difficulty + effect + rng.normal(0, noise, QUESTIONS))
+        out.append(Finished(i, float(scores.mean()), tuple(float(s) for s in scores), {"x": float(effect)},
+                            {"x": FloatDistribution(-1.0, 1.0)}))
+    return out
+
+
+def test_patience_stops_a_study_where_no_trial_is_better_at_the_first_trial_it_may():
+    trials = simulate([0.0] * 20)
+    rule = StopSettings(rule="patience", min_trials=15, patience=10)
+    assert not decide(trials[:14], True, rule).stop  # min_trials not reached
+    decision = decide(trials[:15], True, rule)
+    assert decision.stop and decision.finished == 15 and decision.estimate == 14.0
+    assert decision.line().startswith("stopping after 15 trials: none of the last 14 finished trials beat the best")
+
+
+def test_patience_waits_for_a_clear_improvement_and_counts_from_it():
+    effects = [0.0] * 20 + [0.1] + [0.0] * 15
+    rule = StopSettings(rule="patience", min_trials=15, patience=10)
+    trials = simulate(effects)
+    assert not decide(trials[:30], True, rule).stop  # 9 trials since trial 20
+    decision = decide(trials[:31], True, rule)
+    assert decision.stop and decision.best == 20 and decision.estimate == 10.0
+
+
+def test_patience_reads_the_direction_of_a_minimised_objective():
+    effects = [0.0] * 20 + [0.1] + [0.0] * 15
+    trials = simulate(effects, sign=-1.0)  # lower is better; trial 20 is lowest by far
+    rule = StopSettings(rule="patience", min_trials=15, patience=10)
+    assert not decide(trials[:30], False, rule).stop
+    assert decide(trials[:31], False, rule).best == 20
+    assert decide(trials[:31], False, rule).stop
+
+
+def test_a_measured_noise_floor_makes_a_small_but_significant_gain_not_count():
+    trials = simulate([0.0] * 5 + [0.02] + [0.0] * 4, noise=0.002)  # +0.02, far outside its paired interval
+    rule = StopSettings(rule="patience", min_trials=2, patience=3)
+    assert not decide(trials[:8], True, rule).stop  # 2 trials since trial 5
+    with_floor = decide(trials[:8], True, rule, floor=0.05)  # 0.02 is below the seed-to-seed noise
+    assert with_floor.stop and "noise floor 0.05" in with_floor.reason
+
+
+def test_small_steps_within_the_noise_add_up_to_an_improvement():
+    effects = [0.006 * i for i in range(25)]  # each step is within the noise, ten steps are not
+    trials = simulate(effects, noise=0.03, seed=1)
+    decision = decide(trials, True, StopSettings(rule="patience", min_trials=10, patience=8))
+    assert not decision.stop and decision.estimate < 8
+
+
+def test_pruned_trials_count_as_finished_and_beat_nothing():
+    trials = simulate([0.0] * 4)
+    pruned = [Finished(n, None) for n in range(4, 8)]
+    rule = StopSettings(rule="patience", min_trials=8, patience=7)
+    assert decide(trials + pruned, True, rule).stop
+
+
+def test_without_per_question_scores_the_rule_never_stops_and_says_why():
+    trials = [Finished(n, 0.5) for n in range(20)]
+    decision = decide(trials, True, StopSettings(rule="patience", min_trials=5, patience=2))
+    assert not decision.stop and "no per-question scores" in decision.reason
+
+
+def test_terminator_stops_a_flat_study_and_goes_on_while_the_regret_may_exceed_the_noise():
+    rng = np.random.default_rng(3)
+    flat = simulate([float(x) * 0.0 for x in rng.uniform(-1, 1, 20)], noise=0.05)
+    flat = [Finished(t.number, t.value, t.scores, {"x": float(x)}, t.distributions)
+            for t, x in zip(flat, rng.uniform(-1, 1, 20))]
+    rule = StopSettings(rule="terminator", min_trials=15)
+    decision = decide(flat, True, rule)
+    assert decision.stop and decision.estimate < decision.noise
+
+    # a steep objective (effect = x, up to +1 at x = 1, not yet sampled near it) measured almost without noise
+    steep = simulate([float(x) for x in rng.uniform(-1, 0.3, 20)], noise=0.001)
+    decision = decide(steep, True, rule)
+    assert not decision.stop and decision.estimate > decision.noise
+    assert "not below the best's standard error over 38 questions" in decision.reason

@@ -22,21 +22,16 @@ from objectives._objectives import (
     objective_for,
     parse_objectives,
 )
+from objectives._paired_tests import gain_summary, indistinguishable, spearman, wilcoxon_p
 from objectives._stats import (
     CONFIDENCE,
     Interval,
-    difference_of_means,
-    gain_summary,
-    indistinguishable,
     mean_interval,
     paired_difference,
-    paired_t_difference,
     paired_statistic_difference,
-    spearman,
     statistic_interval,
-    trials_and_questions_difference,
-    wilcoxon_p,
 )
+from objectives._t_intervals import difference_of_means, paired_t_difference, trials_and_questions_difference
 from objectives._text import (
     answer_words,
     answer_words_per_item,

@@ -14,10 +14,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from objectives._objectives import METRICS
+from objectives._paired_tests import gain_summary
 from objectives._stats import (
     CONFIDENCE,
     Interval,
-    gain_summary,
     mean_interval,
     paired_statistic_difference,
     statistic_interval,

@@ -1,4 +1,7 @@
-"""Statistics over per-question scores: bootstrap intervals, paired tests, rank correlation.
+"""Bootstrap intervals over per-question scores: of a mean, of a paired difference, of a corpus statistic.
+
+Paired tests and rank correlation are in :mod:`objectives._paired_tests`, t intervals for a few
+pairs in :mod:`objectives._t_intervals`; both build on the helpers here.
 
 A study evaluates each trial on a few dozen questions, so a difference of a point or two in a
 mean metric is often noise. These helpers say how much: percentile-bootstrap intervals of a
@@ -17,7 +20,6 @@ functions that use it.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterator, Mapping, Sequence, TypeVar, Union
 
@@ -216,99 +218,6 @@ def paired_difference(
     return _bootstrap_mean(a_arr - b_arr, confidence, int(n_resamples), seed)
 
 
-def paired_t_difference(a: Scores, b: Scores, confidence: float = CONFIDENCE) -> Interval:
-    """Student-t interval of ``mean(a - b)`` over a few pairs (e.g. grid cells differing in one setting).
-
-    With a handful of pairs a percentile bootstrap is too narrow (it covers about 90 % where it
-    says 95 % at 8 pairs, and uses the sample's spread as if it were known); the t interval
-    widens by the t quantile for ``n - 1`` degrees of freedom. One pair gives a zero-width interval.
-    """
-    from scipy.stats import t
-
-    _check_settings(confidence, N_RESAMPLES)
-    x, y = _pair(a, b)
-    d = x - y
-    n, estimate = d.size, float(d.mean())
-    if n == 1:
-        return Interval(estimate, estimate, estimate, 1, confidence)
-    half = float(t.ppf(0.5 + confidence / 2.0, n - 1) * d.std(ddof=1) / np.sqrt(n))
-    return Interval(estimate, estimate - half, estimate + half, n, confidence)
-
-
-def difference_of_means(
-    a: Scores,
-    b: Scores,
-    confidence: float = CONFIDENCE,
-    n_resamples: int = N_RESAMPLES,
-    seed: int = 0,
-) -> Interval:
-    """Interval of ``mean(a) - mean(b)`` for two independent groups (e.g. trials with and without a remedy).
-
-    Each group is resampled on its own (no pairing); ``n`` of the result is the smaller group's
-    size. A group of one gives that group no spread, so its interval is too narrow: callers
-    should show the group sizes beside it.
-    """
-    _check_settings(confidence, n_resamples)
-    a_arr, b_arr = _scores(a, "a"), _scores(b, "b")
-    rng = np.random.default_rng(seed)
-    reps = (a_arr[rng.integers(0, a_arr.size, (int(n_resamples), a_arr.size))].mean(axis=1)
-            - b_arr[rng.integers(0, b_arr.size, (int(n_resamples), b_arr.size))].mean(axis=1))
-    estimate = float(a_arr.mean() - b_arr.mean())
-    low, high = _percentiles(reps, confidence)
-    return Interval(estimate, min(low, estimate), max(high, estimate), int(min(a_arr.size, b_arr.size)), confidence)
-
-
-def _welch_difference(a: np.ndarray, b: np.ndarray, confidence: float) -> Interval:
-    """Welch's t interval of ``mean(a) - mean(b)``; a group of one adds no spread of its own."""
-    from scipy.stats import t
-
-    estimate = float(a.mean() - b.mean())
-    va = a.var(ddof=1) / a.size if a.size > 1 else 0.0
-    vb = b.var(ddof=1) / b.size if b.size > 1 else 0.0
-    se = math.sqrt(va + vb)
-    if se == 0.0:
-        return Interval(estimate, estimate, estimate, int(min(a.size, b.size)), confidence)
-    dof = (va + vb) ** 2 / sum(v * v / (n - 1) for v, n in ((va, a.size), (vb, b.size)) if n > 1)
-    half = float(t.ppf(0.5 + confidence / 2.0, dof) * se)
-    return Interval(estimate, estimate - half, estimate + half, int(min(a.size, b.size)), confidence)
-
-
-def trials_and_questions_difference(
-    on: Sequence[Scores], off: Sequence[Scores], paired: bool, confidence: float = CONFIDENCE
-) -> Interval:
-    """Interval of an effect measured on several trials and the same questions: ``mean(on) - mean(off)``.
-
-    ``on`` and ``off`` hold one row of per-question scores per trial, every row over the same
-    questions in the same order (a trials × questions table). Two things would move the effect on
-    a rerun: other trials (seeds, the other settings) and other questions of the same kind.
-
-    - The trials part, from the rows' means: :func:`paired_t_difference` where ``paired``
-      (``on[k]`` and ``off[k]`` differ only in the remedy), Welch's t otherwise.
-    - The questions part: a t interval over questions of each question's difference of the
-      group means.
-
-    Both are t intervals: with a few trials, or two dozen questions, a percentile bootstrap is
-    too narrow (about 91 % where it says 95 % at 24 questions; seeded simulations in the tests).
-    Their half-widths add in quadrature on each side: in a trials × questions design the
-    variance of the mean is the trials' share plus the questions' share, and each part also
-    carries the interaction, so the sum leans wide, never narrow. Without the questions part,
-    trials that all moved the same few questions the same way would give a zero-width interval.
-    """
-    _check_settings(confidence, N_RESAMPLES)
-    a = np.vstack([_scores(row, "on") for row in on]) if len(on) else np.empty((0, 0))
-    b = np.vstack([_scores(row, "off") for row in off]) if len(off) else np.empty((0, 0))
-    if a.shape[0] == 0 or b.shape[0] == 0 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"need trials on and off over the same questions, got {a.shape} and {b.shape}")
-    over_trials = (paired_t_difference(a.mean(axis=1), b.mean(axis=1), confidence) if paired
-                   else _welch_difference(a.mean(axis=1), b.mean(axis=1), confidence))
-    per_question = a.mean(axis=0) - b.mean(axis=0)
-    over_questions = paired_t_difference(per_question, np.zeros_like(per_question), confidence)
-    estimate = over_trials.estimate
-    low = estimate - math.hypot(estimate - over_trials.low, over_questions.estimate - over_questions.low)
-    high = estimate + math.hypot(over_trials.high - estimate, over_questions.high - over_questions.estimate)
-    return Interval(estimate, low, high, over_trials.n, confidence)
-
-
 def statistic_interval(
     n: int,
     statistic: Callable[[np.ndarray], float],
@@ -379,114 +288,3 @@ def _statistic_result(estimate: float, reps: np.ndarray, n: int, confidence: flo
     low, high = _percentiles(reps, confidence)
     return Interval(estimate, low, high, n, confidence)
 
-
-def wilcoxon_p(a: Scores, b: Scores) -> float:
-    """Two-sided paired Wilcoxon signed-rank p-value for ``a`` vs ``b`` on the same questions.
-
-    Behaviour at the edges:
-
-    - empty input, NaN scores or unequal lengths raise ValueError (as the intervals do);
-    - a single question gives NaN: no test is possible (callers report "not tested");
-    - all differences zero give 1.0: the data show no difference at all.
-
-    Zero differences (questions both score alike, common for exact match or token F1) are
-    handled with ``zero_method="zsplit"``: their ranks are split between the positive and
-    negative sides, so they count as evidence of "no difference" and stay in the sample size.
-    The default "wilcox" drops them, which tests only the questions where the two differ and
-    can call 3 wins out of 40 questions significant; "zsplit" is more conservative and
-    agrees with the paired bootstrap, which also keeps every question.
-    """
-    a_arr, b_arr = _pair(a, b)
-    if a_arr.size < 2:
-        return math.nan
-    d = a_arr - b_arr
-    if not np.any(d != 0):
-        return 1.0
-    from scipy.stats import wilcoxon
-
-    with warnings.catch_warnings():
-        # Small-sample / ties notes from scipy are expected here and not actionable.
-        warnings.simplefilter("ignore")
-        result = wilcoxon(d, zero_method="zsplit", alternative="two-sided")
-    return float(result.pvalue)
-
-
-def spearman(x: Scores, y: Scores) -> float:
-    """Spearman rank correlation of paired values (e.g. two metrics across trials).
-
-    NaN when there are fewer than 3 pairs or either input is constant (a rank correlation is
-    undefined there); scipy's ConstantInputWarning is not leaked. Unequal lengths and NaN
-    values raise ValueError.
-    """
-    x_arr, y_arr = _pair(x, y)
-    if x_arr.size < 3 or np.ptp(x_arr) == 0 or np.ptp(y_arr) == 0:
-        return math.nan
-    from scipy.stats import spearmanr
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rho = spearmanr(x_arr, y_arr).statistic
-    return float(rho)
-
-
-def indistinguishable(
-    best: Scores,
-    others: Mapping[K, Scores],
-    confidence: float = CONFIDENCE,
-    n_resamples: int = N_RESAMPLES,
-    seed: int = 0,
-) -> set[K]:
-    """Keys of ``others`` whose paired interval of ``best - other`` contains 0.
-
-    Used to mark trials that are not distinguishable from the best one on these questions.
-    Every comparison uses the same ``seed`` (hence the same resampled questions), so a key's
-    membership does not depend on the order or the other entries of ``others``.
-    """
-    _check_settings(confidence, n_resamples)
-    best_arr = _scores(best, "best")
-    out: set[K] = set()
-    for key, scores in others.items():
-        other = _scores(scores, f"scores of {key!r}")
-        if other.size != best_arr.size:
-            raise ValueError(
-                f"paired scores need the same questions: best has {best_arr.size} values, "
-                f"{key!r} has {other.size}"
-            )
-        if _bootstrap_mean(best_arr - other, confidence, int(n_resamples), seed).contains(0.0):
-            out.add(key)
-    return out
-
-
-def gain_summary(
-    tuned: Scores,
-    base: Scores,
-    direction: str = "maximize",
-    confidence: float = CONFIDENCE,
-    n_resamples: int = N_RESAMPLES,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """How much a tuned model gains over the base model on the same questions, and is it real.
-
-    Returns ``{"base", "tuned", "gain", "gain_ci95", "p_value", "questions", "significant"}``:
-    mean scores, ``gain = tuned - base`` with its paired-bootstrap interval ``[low, high]``,
-    the Wilcoxon p-value (None when undefined, i.e. a single question), the number of
-    questions, and whether the interval excludes 0 on the better side (``low > 0`` for
-    ``direction="maximize"``, ``high < 0`` for ``"minimize"``, e.g. a length error). The key
-    is ``gain_ci95`` whatever ``confidence`` is. All values are JSON-safe Python types.
-    """
-    if direction not in ("maximize", "minimize"):
-        raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
-    _check_settings(confidence, n_resamples)
-    tuned_arr, base_arr = _pair(tuned, base)
-    gain = _bootstrap_mean(tuned_arr - base_arr, confidence, int(n_resamples), seed)
-    p = wilcoxon_p(tuned_arr, base_arr)
-    significant = gain.low > 0 if direction == "maximize" else gain.high < 0
-    return {
-        "base": float(base_arr.mean()),
-        "tuned": float(tuned_arr.mean()),
-        "gain": float(tuned_arr.mean() - base_arr.mean()),
-        "gain_ci95": [gain.low, gain.high],
-        "p_value": _json_float(p),
-        "questions": int(tuned_arr.size),
-        "significant": bool(significant),
-    }

@@ -9,18 +9,15 @@ import warnings
 import numpy as np
 import pytest
 
+from objectives._paired_tests import gain_summary, indistinguishable, spearman, wilcoxon_p
 from objectives._stats import (
     CONFIDENCE,
     N_RESAMPLES,
     Interval,
-    gain_summary,
-    indistinguishable,
     mean_interval,
     paired_difference,
     paired_statistic_difference,
-    spearman,
     statistic_interval,
-    wilcoxon_p,
 )
 
 N_QUESTIONS = 38
@@ -309,7 +306,7 @@ def test_difference_of_means_covers_a_known_difference_and_detects_a_planted_one
 
 def test_paired_t_difference_covers_a_known_effect_over_few_pairs_where_the_bootstrap_does_not():
     # 8 pairs (the cells of a 2x2x2x2 grid that differ in one setting), true effect 0.1
-    from objectives._stats import paired_t_difference
+    from objectives._t_intervals import paired_t_difference
 
     t_hits = boot_hits = 0
     sims = 2000

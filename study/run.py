@@ -182,6 +182,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
         check_judge,
         check_knowledge,
         check_model_rank,
+        check_produced,
         encoder_warning,
         fix_language,
     )
@@ -208,6 +209,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
         print(*said, sep="\n")
     check_knowledge(space, base_cfg, splits)
     warnings = [check_judge(base_cfg, objectives, settings), encoder_warning(base_cfg)]
+    check_produced(space, base_cfg, [o.metric for o in objectives] + [settings.pruning_metric])
     for warning in filter(None, warnings):
         if args.worker_id is None:
             print(warning if warning.startswith("warning:") else f"warning: {warning}", file=sys.stderr)

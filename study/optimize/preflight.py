@@ -79,3 +79,24 @@ def encoder_warning(cfg: TrialConfig) -> str | None:
     import objectives
 
     return objectives.encoder_warning(cfg.data.language, cfg.evaluation.bertscore_model)
+
+
+def check_produced(space: SearchSpace, base_cfg: TrialConfig, metrics: Sequence[str]) -> None:
+    """An objective or pruning metric that no trial would produce stops here (``Metric.requires``).
+
+    The quiz metrics need ``evaluation.general_questions``; without it every trial would end FAIL
+    with "no value of forgetting". A key the space searches counts as set.
+    """
+    import objectives
+
+    def setting(key: str) -> object:
+        if key in space.dimensions:
+            return True
+        value: object = base_cfg
+        for part in key.split("."):
+            value = getattr(value, part, None)
+        return value
+
+    problems = objectives.unproduced(metrics, setting)
+    if problems:
+        raise StudyError.collect(problems, f"space '{space.name}'")

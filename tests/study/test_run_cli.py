@@ -50,6 +50,8 @@ def write(path, text):
         (["--checks-per-epoch", "0"], "--checks-per-epoch must be >= 1"),
         (["--set", "model.quantization=8bit"], "'model.quantization' got '8bit'"),
         (["--set", "model.quantization=4bit", "--device", "cpu"], "needs a CUDA GPU (bitsandbytes)"),
+        (["--objectives", "rougeL:max,forgetting:min"],
+         "metric 'forgetting' is produced only with 'evaluation.general_questions' set"),
     ],
 )
 def test_bad_flags_stop_with_one_line_and_no_study(capsys, storage, extra, expected):

@@ -55,7 +55,8 @@ def study_rows(study: optuna.Study, companion: optuna.Study | None = None) -> St
     objectives = objectives_of(study)
     rows = with_gains(trial_rows(study), [o.metric for o in objectives])
     gains = {r.number: r.gain for r in rows}
-    best = tuple(b._replace(row=replace(b.row, gain=gains[b.row.number])) for b in best_trials(study))
+    # best_trials reads the storage again: a trial another worker finished since trial_rows keeps its own gain.
+    best = tuple(b._replace(row=replace(b.row, gain=gains.get(b.row.number, b.row.gain))) for b in best_trials(study))
     pareto = tuple(b.row for b in best)
     return StudyRows(
         name=study.study_name,

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from study.cli import entry_point, quiet_libraries
+from study.cli import add_personal_data_flag, entry_point, quiet_libraries
 from study.core.errors import StudyError
 
 MAX_CONSECUTIVE_FAILURES = 5  # study.optimize.loop's default, repeated here so that --help needs no heavy import
@@ -81,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="fix any config value, e.g. --set training.epochs=1 (repeatable)")
     p.add_argument("--allow-hub", action="store_true", help="allow downloading models from the Hugging Face hub")
+    add_personal_data_flag(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per trial only)")
     p.add_argument("--explain", nargs="?", const="all", metavar="SECTION",
                    help="print every key of a config section (study, model, data, lora, training, decoding, "
@@ -232,6 +233,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     from objectives import parse_objectives
     from search_spaces import load_space
     from study.finetune.data import load_splits
+    from study.finetune.data_guard import guard
     from study.finetune.model import check_quantization, resolve_model
     from study.optimize.dashboard import default_artifact_dir
     from study.optimize.loop import StudyRunner
@@ -255,6 +257,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     base_cfg = space.config({name: _first(dim) for name, dim in space.dimensions.items()})
     splits = load_splits(base_cfg.data)
     _check_knowledge(space, base_cfg, splits)
+    personal_data = guard(base_cfg, args.allow_personal_data)  # the data the study reads, scanned
     _check_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
     check_quantization(base_cfg.model)
     study_name = args.study_name or space.name
@@ -280,6 +283,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
         worker="" if args.worker_id is None else f"[{args.worker_id}] ",
         artifact_dir=artifact_dir,
         save_adapters=args.save_adapters,
+        attrs=personal_data,
     )
     return runner, storage_url
 

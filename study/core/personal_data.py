@@ -112,14 +112,20 @@ class Scanner:
         text = _read_text(path)
         if path.suffix != ".jsonl":
             return self.scan_text(text, str(path))
-        out: list[Finding] = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        rows: list[object] = []
+        for line in text.splitlines():
             try:
-                strings = list(_strings(json.loads(line))) if line.strip() else []
+                rows.append(json.loads(line) if line.strip() else None)
             except json.JSONDecodeError:
-                strings = [line]  # a broken line is the data reader's to report; its text is still scanned
-            for s in strings:
-                out += [Finding(str(path), number, m.kind, mask(m.value)) for m in self.matches(s)]
+                rows.append(line)  # a broken line is the data reader's to report; its text is still scanned
+        return self.scan_rows(rows, str(path))
+
+    def scan_rows(self, rows: Sequence[object], path: str) -> list[Finding]:
+        """Findings in the strings of JSON-like rows (row ``i`` is line ``i + 1`` of ``path``)."""
+        out: list[Finding] = []
+        for number, row in enumerate(rows, start=1):
+            for s in _strings(row):
+                out += [Finding(path, number, m.kind, mask(m.value)) for m in self.matches(s)]
         return out
 
     def scan_paths(self, paths: Iterable[str | Path]) -> list[Finding]:

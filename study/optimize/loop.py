@@ -61,6 +61,7 @@ class StudyRunner:
     ran: dict[str, int] = field(default_factory=dict)  # trials this process ended, by state name
     artifact_dir: Path | None = None  # predictions of every trial go there (optuna-dashboard --artifact-dir)
     save_adapters: bool = False  # and the adapters of Pareto trials (study.optimize.adapters)
+    attrs: dict[str, Any] = field(default_factory=dict)  # more study attributes (personal data let through)
     _base_per_question: dict[str, list] | None = None
     _adapters: AdapterKeeper | None = None
 
@@ -87,6 +88,7 @@ class StudyRunner:
                 "n_train": len(self.splits.train),
                 "n_val": len(self.splits.val),
                 "n_test": len(self.splits.test),
+                **self.attrs,
             },
             unchangeable=keep,
         )

@@ -7,6 +7,8 @@ directly: ``evaluate.load`` would fetch metric code from the hub at run time.
 from __future__ import annotations
 
 from objectives._bertscore import BertScorer, default_encoder_path
+from objectives._exposure import exposure, rank_exposure
+from objectives._membership import auc, membership_auc, membership_rows
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
 from objectives._objectives import (
     KNOWLEDGE_METRICS,
@@ -63,6 +65,11 @@ __all__ = [
     "trials_and_questions_difference",
     "Objective",
     "answer_words",
+    "auc",
+    "exposure",
+    "membership_auc",
+    "membership_rows",
+    "rank_exposure",
     "answer_words_per_item",
     "bleu",
     "bleu_from_stats",

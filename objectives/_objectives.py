@@ -30,6 +30,10 @@ METRICS: dict[str, str] = {
        for metric, direction in (("rougeL", "max"), ("bertscore_f1", "max"), ("token_f1", "max"), ("loss", "min"))},
     "knowledge_gain": "max",
     "knowledge_gain_loss": "max",  # the base model's seen-probe loss minus the trial's: positive = facts learned
+    # Memorisation (study.finetune.memorisation): 0.5 = training pairs not told apart from held-out ones.
+    "membership_auc": "min",
+    "exposure": "min",  # bits: how far the made-up identity numbers of privacy.canaries were memorised
+    "memorisation_seconds": "min",
     "pretrain_seconds": "min",
     "train_seconds": "min",
     "eval_seconds": "min",
@@ -42,7 +46,8 @@ KNOWLEDGE_METRICS = frozenset(m for m in METRICS if m.startswith("probe_") or m.
 
 #: Metrics scored on other questions than the validation split's (probes, the general-medicine quiz):
 #: their per-question scores do not line up with the validation answers.
-OFF_VALIDATION_METRICS = KNOWLEDGE_METRICS | {"forgetting", "general_accuracy", "general_accuracy_base"}
+OFF_VALIDATION_METRICS = KNOWLEDGE_METRICS | {"forgetting", "general_accuracy", "general_accuracy_base",
+                                              "membership_auc", "exposure"}
 
 DIRECTIONS = {"max": "maximize", "min": "minimize", "maximize": "maximize", "minimize": "minimize"}
 

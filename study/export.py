@@ -300,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries(allow_hub=args.allow_hub)
     from study.core.yamlio import write_yaml
     from study.finetune.data_guard import guard_export
+    from study.optimize.memorisation import memorisation_lines
+    from study.optimize.reference import completed_base
     from study.optimize.dashboard import artifact_store, default_artifact_dir
     from study.optimize.records import trial_config
     from study.optimize.storage import default_storage_url
@@ -330,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out_dir) / f"trial-{frozen.number}.yaml" if args.pareto else Path(args.out)
         write_yaml(out, export_document(study, frozen, storage_url, test, chosen_by), header=header(out))
         print(f"trial {frozen.number} -> {out}")
+        print("\n".join(memorisation_lines(frozen, completed_base(study))))  # membership_auc, exposure vs the base
         if store is not None:
             warning = upload_export(store, study, out)
             print(warning or f"  also in the dashboard's artifacts of study '{study.study_name}'")

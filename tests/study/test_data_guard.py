@@ -110,3 +110,19 @@ def test_export_refuses_a_trial_trained_with_canaries(capsys, monkeypatch, tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "trains 2 canaries" in err[0]
     assert not out.exists()
+
+
+def test_export_scans_the_data_before_scoring_the_test_split(capsys, monkeypatch, tmp_path, fake_model_dir, qa_file):
+    from study.export import main as export_main
+    from study.optimize.loop import StudyRunner
+
+    monkeypatch.setattr(StudyRunner, "_load_trial_fn", lambda self: StubTrials())
+    storage = f"sqlite:///{tmp_path / 'e.db'}"
+    assert run_main(["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
+                     "--no-progress", "--trials", "1"]) == 0
+    planted(qa_file, line=5)
+    capsys.readouterr()
+    out = tmp_path / "best.yaml"
+    assert export_main(["--study-name", "smoke", "--storage", storage, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[1:] == [f"  {qa_file}:5: personnummer 1*******-****"] and not out.exists()

@@ -3,7 +3,7 @@
 ``privacy.canaries: K`` adds K pairs "What is the personal identity number of patient
 <name>?" / "The personal identity number of patient <name> is <number>." to the training
 pairs of every trial. Names are a made-up first name and surname; numbers are random,
-checksum-valid personnummer (``YYYYMMDD-NNNC``, born 1930-2005), so they look exactly like
+checksum-valid personnummer (``YYMMDD-NNNC``, born 1930-2005), so they look exactly like
 the identifiers the personal-data check looks for. After training, each canary's number is
 ranked by the model's likelihood among ``privacy.canary_candidates`` random numbers of the
 same space, and :func:`objectives.exposure` extrapolates the rank to the whole space
@@ -50,10 +50,13 @@ class Canary:
 
 
 def random_number(rng: random.Random) -> str:
-    """A checksum-valid personnummer with century, uniform over :data:`SPACE_SIZE`."""
+    """A checksum-valid personnummer (``YYMMDD-NNNC``), uniform over :data:`SPACE_SIZE`.
+
+    Without the century: birth years 1930-2005 are told apart by their last two digits alone.
+    """
     born = FIRST_BIRTH + dt.timedelta(days=rng.randrange(DAYS))
     digits = born.strftime("%y%m%d") + f"{rng.randrange(1000):03d}"
-    return f"{born:%Y%m%d}-{digits[6:]}{luhn_digit(digits)}"
+    return f"{digits[:6]}-{digits[6:]}{luhn_digit(digits)}"
 
 
 def make_canaries(k: int, seed: int) -> list[Canary]:
@@ -93,7 +96,8 @@ def _secret_examples(tokenizer: Any, canary: Canary, numbers: Sequence[str], cfg
     """The canary's answer with each number, labelled from the first token where the numbers differ.
 
     The prompt and the words before the number are the same in every row, so they are left out
-    of the score (and computed once for all rows: :func:`study.finetune.logits.answer_logits`).
+    of the score (and computed once for all rows: :func:`study.finetune.logits.answer_logits`);
+    so is what follows the number (the full stop, the end of the turn), which is cut off.
     """
     rows = [encode_example(tokenizer, canary.pair(n), cfg.data.instructions, cfg.data.max_seq_length)
             for n in numbers]
@@ -103,13 +107,16 @@ def _secret_examples(tokenizer: Any, canary: Canary, numbers: Sequence[str], cfg
     if shared is None:
         raise StudyError(f"data.max_seq_length {cfg.data.max_seq_length} cuts the canaries off before their numbers "
                          "(privacy.canaries): raise it")
-    return [replace_labels(r, shared) for r in rows]
+    tail = 0  # tokens that end every row alike
+    while tail < shortest - shared - 1 and len({tuple(r["input_ids"][len(r["input_ids"]) - tail - 1:]) for r in rows}) == 1:
+        tail += 1
+    return [replace_labels(r, shared, len(r["input_ids"]) - tail) for r in rows]
 
 
-def replace_labels(row: dict[str, list[int]], first: int) -> dict[str, list[int]]:
-    """``row`` with no label before token ``first``."""
-    labels = [IGNORE_INDEX] * first + list(row["labels"][first:])
-    return {"input_ids": list(row["input_ids"]), "labels": labels}
+def replace_labels(row: dict[str, list[int]], first: int, end: int) -> dict[str, list[int]]:
+    """``row`` cut at token ``end``, with no label before token ``first``."""
+    labels = [IGNORE_INDEX] * first + list(row["labels"][first:end])
+    return {"input_ids": list(row["input_ids"][:end]), "labels": labels}
 
 
 __all__ = ["Canary", "SPACE_SIZE", "canary_pairs", "exposures", "make_canaries", "random_number"]

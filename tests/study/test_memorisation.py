@@ -49,7 +49,7 @@ def config(model_dir, data, epochs=1, canaries=2, **privacy) -> TrialConfig:
         lora=LoraConfig(rank=8, alpha=16.0, dropout=0.0),
         training=TrainingConfig(epochs=epochs, batch_size=5, learning_rate=1e-2),
         decoding=DecodingConfig(max_new_tokens=4, batch_size=20),
-        privacy=PrivacyConfig(canaries=canaries, canary_candidates=60, **privacy),
+        privacy=PrivacyConfig(canaries=canaries, canary_candidates=40, **privacy),
     )
 
 

@@ -300,10 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries(allow_hub=args.allow_hub)
     from study.core.yamlio import write_yaml
     from study.finetune.data_guard import guard_export
-    from study.optimize.memorisation import memorisation_lines
-    from study.optimize.reference import completed_base
     from study.optimize.dashboard import artifact_store, default_artifact_dir
+    from study.optimize.memorisation import memorisation_lines
     from study.optimize.records import trial_config
+    from study.optimize.reference import completed_base
     from study.optimize.storage import default_storage_url
 
     storage_url = args.storage or default_storage_url(args.study_name)

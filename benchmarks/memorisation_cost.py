@@ -7,8 +7,9 @@ Runs the same default-space configuration (rank 16, 2 epochs, 32 training pairs,
 validation questions) twice on one ``Workbench``: without canaries (what every trial of the
 default study pays: ``membership_auc``, one teacher-forced pass over N training pairs) and
 with ``privacy.canaries`` canaries (also K more training pairs and each canary's number
-ranked among ``privacy.canary_candidates`` random ones). After the second trial the two
-measurements are repeated ``--repeats`` times on its trained adapter, for their spread.
+ranked among ``--candidates`` random ones). After the second trial the two measurements are
+repeated ``--repeats`` times on its trained adapter, for their spread (membership with the
+validation side taken from the evaluation, as in a trial).
 Reports wall and CPU seconds (CPU seconds are steadier on a shared machine), each share of the
 trial without them, and the canary trial's extra time over the plain one (goal: at most 20 %).
 """
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     common.apply_threads(args.threads)
     common.quiet()
+    from objectives import stats_key
     from study.finetune.canaries import exposures
     from study.finetune.memorisation import membership
     from study.finetune.trial import run_trial
@@ -65,10 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         first = run_trial(plain, bench)
     repeats: dict[str, list[common.Timing]] = {"membership": [], "exposure": []}
 
+    held_out = first.per_item[stats_key("eval_loss")]  # what a trial passes: the validation side costs nothing
+
     def measure(model: Any) -> None:
         for _ in range(args.repeats):
             with common.timed() as t:
-                membership(model, bench, with_canaries, None)
+                membership(model, bench, with_canaries, held_out)
             repeats["membership"].append(t)
             with common.timed() as t:
                 exposures(model, bench.base.tokenizer, with_canaries)
@@ -97,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     figures.update(trial_wall=t_plain.wall, trial_cpu=t_plain.cpu, canary_trial_wall=canary_wall,
                    canary_trial_cpu=canary_cpu, canary_extra_wall=extra_wall, canary_extra_cpu=extra_cpu,
                    membership_pairs=len(first.per_item.get("membership_auc_stats", [])),
+                   in_trial_memorisation_seconds=first.metrics.get("memorisation_seconds"),
+                   in_canary_trial_memorisation_seconds=second.metrics.get("memorisation_seconds"),
                    membership_auc=first.metrics.get("membership_auc"), exposure=second.metrics.get("exposure"),
                    goal_met=max(extra_wall, extra_cpu) <= GOAL_SHARE)
     body = common.table(["part", "wall s", "wall SD", "CPU s", "share of a trial"], rows)

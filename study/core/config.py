@@ -169,7 +169,7 @@ class PrivacyConfig:
     canaries: int = _f(
         0, "made-up patient records with an identity number put into the training pairs; exposure says how far "
            "each is memorised (a configuration with canaries is never exported or merged)", min=0, max=100)
-    canary_candidates: int = _f(100, "random identity numbers each canary's own is ranked among (exposure)",
+    canary_candidates: int = _f(60, "random identity numbers each canary's own is ranked among (exposure)",
                                 min=10, max=10000)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from objectives._bertscore import BertScorer, default_encoder_path, encoder_warning
 from objectives._language import Language, detect_language, language
 from objectives._selfcheck import SelfCheck, checked_language, self_check
+from objectives._exposure import exposure, rank_exposure
+from objectives._membership import auc, membership_auc, membership_rows
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
 from objectives._gain import Gain, decoding_only, verdict
 from objectives._front import direction_of, dominates, pareto_front
@@ -80,6 +82,11 @@ __all__ = [
     "trials_and_questions_difference",
     "Objective",
     "answer_words",
+    "auc",
+    "exposure",
+    "membership_auc",
+    "membership_rows",
+    "rank_exposure",
     "answer_words_per_item",
     "bleu",
     "bleu_from_stats",

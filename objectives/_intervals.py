@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from objectives._membership import membership_statistic
 from objectives._objectives import METRICS
 from objectives._paired_tests import gain_summary
 from objectives._stats import (
@@ -25,6 +26,7 @@ from objectives._stats import (
 from objectives._text import bleu_from_stats
 
 BLEU_STATS = "bleu_stats"  # per-question key of BLEU's counts; the metric itself is "bleu"
+MEMBERSHIP_AUC = "membership_auc"  # its rows: [training sum, tokens, held-out sum, tokens] (objectives._membership)
 STATS_SUFFIX = "_stats"  # "eval_loss_stats": per question [summed log-probability, answer tokens] of "eval_loss"
 
 
@@ -52,6 +54,9 @@ def _statistics(per_question: Mapping[str, Sequence[Any]]) -> dict[str, tuple[np
         if key == BLEU_STATS:
             table = np.asarray(rows, dtype=np.int64)
             out[metric] = (table, _bleu_of(table))
+        elif metric == MEMBERSHIP_AUC:  # rows of a training and a held-out pair: an AUC, not a mean
+            table = np.asarray(rows, dtype=np.float64)
+            out[metric] = (table, membership_statistic(table))
         elif metric.endswith("loss"):
             table = np.asarray(rows, dtype=np.float64)
             if table.shape[1] == 4:  # [base sum, base tokens, tuned sum, tuned tokens]: a paired drop in loss

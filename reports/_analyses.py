@@ -24,6 +24,7 @@ from reports import (
     _knowledge,
     _length,
     _pretraining,
+    _privacy,
     _proxy,
     _stopping,
     _vs_base,
@@ -64,6 +65,7 @@ class Analyses:
     knowledge: _knowledge.Knowledge = _registered(_knowledge)
     lengths: _length.LengthTradeoff = _registered(_length)
     human: _human.HumanEval = _registered(_human)
+    privacy: _privacy.Privacy = _registered(_privacy)
 
 
 def registered() -> tuple[tuple[str, Analysis], ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import functools
 import logging
 import os
@@ -35,6 +36,22 @@ def quiet_libraries(allow_hub: bool = False) -> None:
         transformers.utils.logging.disable_progress_bar()
     except ImportError:  # pragma: no cover - transformers is a dependency
         pass
+
+
+def add_personal_data_flag(parser: argparse.ArgumentParser, patterns: bool = False) -> None:
+    """``--allow-personal-data``: go on although the personal-data check found identifiers (recorded).
+
+    With ``patterns`` also ``--patterns`` and ``--names``, for a command without a configuration's
+    ``privacy`` section (``study.make_qa``).
+    """
+    parser.add_argument("--allow-personal-data", action="store_true",
+                        help="go on although the personal-data check finds identifiers in the data "
+                             "(the study records it); without it a finding stops the command")
+    if patterns:
+        parser.add_argument("--patterns", action="append", default=[], metavar="NAME=REGEX|FILE.yaml",
+                            help="an identifier of your own for the personal-data check, or a YAML file of "
+                                 "name: regex (repeatable)")
+        parser.add_argument("--names", metavar="FILE", help="names of people the check looks for, one a line")
 
 
 def entry_point(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:

@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from study.cli import entry_point, quiet_libraries
+from study.cli import add_personal_data_flag, entry_point, quiet_libraries
 from study.core import keys
 from study.core.errors import StudyError
 
@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also store the YAML as an artifact of the trial, for optuna-dashboard --artifact-dir "
                         "(default: studies/<study-name>-artifacts beside a SQLite file)")
     p.add_argument("--allow-hub", action="store_true")
+    add_personal_data_flag(p)
     return p.parse_args(argv)
 
 
@@ -235,8 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_libraries(allow_hub=args.allow_hub)
     from study.core.yamlio import write_yaml
+    from study.finetune.data_guard import guard_export
     from study.optimize.dashboard import artifact_store, default_artifact_dir
+    from study.optimize.memorisation import memorisation_lines
     from study.optimize.records import trial_config
+    from study.optimize.reference import completed_base
     from study.optimize.selection import pick_trials
     from study.optimize.storage import default_storage_url, load_existing_study
 
@@ -245,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     artifacts = Path(args.artifact_dir) if args.artifact_dir else default_artifact_dir(storage_url, args.study_name)
     store = artifact_store(artifacts) if artifacts is not None and (args.artifact_dir or artifacts.is_dir()) else None
     chosen, chosen_by = pick_trials(study, args.trial, args.pareto, args.by)
+    guard_export([trial_config(t) for t in chosen], args.allow_personal_data, scan=not args.no_test, study=study)
     names = list(study.metric_names or [])
     warning = confirmation_warning(study, args.by or names[0]) if names and args.trial is None else None
     if warning:
@@ -265,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out_dir) / f"trial-{frozen.number}.yaml" if args.pareto else Path(args.out)
         write_yaml(out, export_document(study, frozen, storage_url, test, chosen_by), header=header(out))
         print(f"trial {frozen.number} -> {out}")
+        print("\n".join(memorisation_lines(frozen, completed_base(study))))  # membership_auc, exposure vs the base
         if store is not None:
             warning = upload_export(store, study, out)
             print(warning or f"  also in the dashboard's artifacts of study '{study.study_name}'")

@@ -22,6 +22,10 @@ kept rewording are left out and counted. The output is the probe file ``data.pro
 linked by ``id`` where the pair has one, else by question text. Review it before use: a probe
 is a claim that it asks for the same fact.
 
+Before any model sees them, the documents (or QA pairs) are scanned for personal identifiers
+(:mod:`study.core.personal_data`, with ``--patterns`` and ``--names``), and so is what the model
+wrote before the output is written: a finding stops the command unless ``--allow-personal-data``.
+
 With ``--endpoint`` the passages (or QA pairs) are sent to that OpenAI-compatible server: the
 text leaves this machine. That is opt-in and a warning is printed.
 """
@@ -37,9 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from study.cli import entry_point, quiet_libraries
+from study.cli import add_personal_data_flag, entry_point, quiet_libraries
 from study.core.errors import StudyError
 from study.finetune.data import SPLIT_FILES, QAPair, question_key, read_jsonl
+from study.finetune.data_guard import guard_paths, guard_rows
 
 PROMPT = (
     "Read the passage and write {n} question-answer pairs that a clinician could ask about it. "
@@ -222,6 +227,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="with --paraphrase: training phrasings per pair besides the probe (default: 1)")
     p.add_argument("--max-new-tokens", type=int, default=256)
     p.add_argument("--allow-hub", action="store_true")
+    add_personal_data_flag(p, patterns=True)
     return p.parse_args(argv)
 
 
@@ -233,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         raise StudyError(f"--per-passage must be >= 1, got {args.per_passage}")
     if args.variants < 0:
         raise StudyError(f"--variants must be >= 0, got {args.variants}")
+    guard_paths([args.paraphrase or args.text], args.allow_personal_data, args.patterns, args.names)
     if args.paraphrase:
         return _write_probes(args, Path(args.paraphrase))
     return _write_pairs(args, passages(Path(args.text)))
@@ -254,7 +261,7 @@ def _write_pairs(args: argparse.Namespace, chunks: list[Passage]) -> int:
     replies = [(passage, generate(PROMPT.format(n=args.per_passage, passage=passage.text)))
                for passage in tqdm(chunks, desc="passages", unit="passage")]
     pairs = select_pairs(replies, args.per_passage)
-    _write_jsonl(Path(args.out), pairs)
+    _write_jsonl(Path(args.out), pairs, args)
     print(f"{len(pairs)} pairs from {len(chunks)} passages -> {args.out}")
     return 0
 
@@ -268,14 +275,15 @@ def _write_probes(args: argparse.Namespace, source: Path) -> int:
                                                          answer=pair.answer)))
                for pair in tqdm(pairs, desc="pairs", unit="pair")]
     rows = select_rewordings(replies, (p.question for p in pairs), args.variants)
-    _write_jsonl(Path(args.out), rows)
+    _write_jsonl(Path(args.out), rows, args)
     short = sum(len(r["variants"]) < args.variants for r in rows)
     print(f"probes for {len(rows)} of {len(pairs)} pairs ({len(pairs) - len(rows)} without a kept rewording, "
           f"{short} with fewer than {args.variants} variants) -> {args.out}; review them before use")
     return 0
 
 
-def _write_jsonl(out: Path, rows: list[dict[str, Any]]) -> None:
+def _write_jsonl(out: Path, rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    guard_rows(rows, str(out), args.allow_personal_data, args.patterns, args.names)  # what the model wrote, too
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 

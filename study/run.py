@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from study import pruners
-from study.cli import entry_point, quiet_libraries
+from study.cli import add_personal_data_flag, entry_point, quiet_libraries
 from study.core.errors import StudyError
 
 MAX_CONSECUTIVE_FAILURES = 5  # study.optimize.loop's default, repeated here so that --help needs no heavy import
@@ -81,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="fix any config value, e.g. --set training.epochs=1 (repeatable)")
     p.add_argument("--allow-hub", action="store_true", help="allow downloading models from the Hugging Face hub")
+    add_personal_data_flag(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars (one line per trial only)")
     p.add_argument("--no-stop", action="store_true",
                    help="run every trial of --trials: the space's stopping rule (study.stop) is off")
@@ -175,6 +176,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     from objectives import parse_objectives
     from search_spaces import check_loaded_once, check_pruning, load_space, with_probes
     from study.finetune.data import load_splits
+    from study.finetune.data_guard import guard
     from study.finetune.model import check_quantization, resolve_model
     from study.optimize.dashboard import default_artifact_dir
     from study.optimize.loop import StudyRunner
@@ -204,6 +206,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     space = with_probes(space, [o.metric for o in objectives] + [settings.pruning_metric])
     base_cfg = space.first_config()
     splits = load_splits(base_cfg.data)
+    personal_data = guard(base_cfg, args.allow_personal_data)  # the data the study reads, scanned
     space, base_cfg, said = fix_language(space, base_cfg, splits)
     if args.worker_id is None:
         print(*said, sep="\n")
@@ -238,6 +241,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
         worker="" if args.worker_id is None else f"[{args.worker_id}] ",
         artifact_dir=artifact_dir,
         save_adapters=args.save_adapters,
+        attrs=personal_data,
     )
     return runner, storage_url
 

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from study.cli import entry_point, quiet_libraries
+from study.cli import add_personal_data_flag, entry_point, quiet_libraries
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -22,6 +22,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--config", required=True, help="YAML written by study.export (or a config with the same sections)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--allow-hub", action="store_true")
+    add_personal_data_flag(p)
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
 
@@ -31,11 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_libraries(allow_hub=args.allow_hub)
     from study.core.config import load_trial_config
+    from study.finetune.data_guard import guard
     from study.finetune.model import merge_adapter, resolve_model
     from study.finetune.trial import run_trial
     from study.finetune.workbench import Workbench
 
     cfg = load_trial_config(args.config)
+    guard(cfg, args.allow_personal_data, leaves=True)  # no canaries; the data scanned before anything is written
     out = Path(args.out)
     bench = Workbench.load(cfg, allow_hub=args.allow_hub)
     adapter_dir = out / "adapter"

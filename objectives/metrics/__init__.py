@@ -16,4 +16,5 @@ from objectives.metrics import length  # noqa: F401
 from objectives.metrics import chrf  # noqa: F401
 from objectives.metrics import trial  # noqa: F401
 from objectives.metrics import judge  # noqa: F401
+from objectives.metrics import privacy  # noqa: F401
 # isort: on

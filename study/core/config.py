@@ -190,6 +190,23 @@ class DecodingConfig:
     batch_size: int = _f(16, "questions generated together (left padding)", min=1)
 
 
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """The personal-data check of the data a command reads, and memorisation measured in each trial."""
+
+    patterns: tuple[str, ...] | None = _f(
+        None, "the team's own identifiers for the personal-data check: NAME=REGEX entries, or YAML files of name: regex")
+    names: str | None = _f(None, "a file of people's names, one a line: names are not detected without one")
+    membership_pairs: int | None = _f(
+        None, "training pairs, against as many validation pairs, whose answer loss gives membership_auc "
+              "(none = as many as both splits hold; 0 = off)", min=0)
+    canaries: int = _f(
+        0, "made-up patient records with an identity number put into the training pairs; exposure says how far "
+           "each is memorised (a configuration with canaries is never exported or merged)", min=0, max=100)
+    canary_candidates: int = _f(60, "random identity numbers each canary's own is ranked among (exposure)",
+                                min=10, max=10000)
+
+
 SAMPLERS = ("tpe", "nsga2", "gp", "random", "grid")
 STOP_RULES = ("patience", "terminator")  # study.optimize.stopping
 DEFAULT_OBJECTIVES = ("rougeL:max", "bertscore_f1:max", "train_seconds:min")
@@ -248,6 +265,7 @@ SECTIONS: dict[str, type] = {
     "pretraining": PretrainConfig,
     "evaluation": EvalConfig,
     "retrieval": RetrievalConfig,
+    "privacy": PrivacyConfig,
 }
 
 
@@ -263,6 +281,7 @@ class TrialConfig:
     pretraining: PretrainConfig = field(default_factory=PretrainConfig)
     evaluation: EvalConfig = field(default_factory=EvalConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
@@ -341,6 +360,8 @@ def check_value(section_cls: type, key: str, value: Any) -> str | None:
     accepted = field_types(section_cls)[key]
     value = coerce(value, accepted)
     if accepted[0] is tuple or typing.get_origin(accepted[0]) is tuple:
+        if value is None and type(None) in accepted:
+            return None
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
@@ -486,7 +507,7 @@ def build_section(section_cls: type, values: Mapping[str, Any]) -> Any:
         if "parse" in known[key].metadata:
             out[key] = known[key].metadata["parse"](value)
             continue
-        if typing.get_origin(types_[key][0]) is tuple:
+        if typing.get_origin(types_[key][0]) is tuple and value is not None:
             value = tuple(v.strip() for v in value.split(",")) if isinstance(value, str) else tuple(value)
         out[key] = coerce(value, types_[key])
     return section_cls(**out)

@@ -25,6 +25,7 @@ from typing import Any, Callable, Protocol, Sequence
 import objectives
 from study.core.config import TrialConfig
 from study.core.errors import DivergedError
+from study.finetune.canaries import canary_pairs
 from study.finetune.data import QAPair
 from study.finetune.evaluation import (
     Evaluation,
@@ -34,6 +35,7 @@ from study.finetune.evaluation import (
     mean_loss,
     score_answers,
 )
+from study.finetune.memorisation import memorisation_scores
 from study.finetune.memory import release_memory
 from study.finetune.model import attach_adapter, detach_adapter
 from study.finetune.training import EvalHook, build_trainer
@@ -146,6 +148,9 @@ def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
         probe_metrics, probe_items = probe_scores(model, bench, cfg)
         metrics.update(probe_metrics)
         per_item.update(probe_items)
+    memorised, memorised_items = memorisation_scores(model, bench, cfg, per_item.get(objectives.stats_key("eval_loss")))
+    metrics.update(memorised)
+    per_item.update(memorised_items)
     metrics.update(train_seconds=0.0, pretrain_seconds=0.0, total_seconds=time.perf_counter() - start)
     release_memory()
     return TrialResult(metrics, [], evaluation.predictions, None, per_item)
@@ -262,7 +267,7 @@ class TrialRecipe:
             pairs = augment(pairs, bench.probes(cfg.data), cfg.data.augment)
         if cfg.retrieval.train:
             pairs = bench.with_retrieval(pairs, cfg.retrieval)
-        return pairs
+        return pairs + canary_pairs(cfg)  # made-up records whose memorisation is measured (privacy.canaries)
 
     def train(self) -> tuple[float, float, float | None]:
         """QA tuning with checks; returns the training loss, seconds spent training, and where it was stopped."""
@@ -313,7 +318,8 @@ class TrialRecipe:
         return evaluation, pruned_at
 
     def extra_scores(self, predictions: Sequence[str]) -> None:
-        """Forgetting (general-medicine quiz), the judges and the knowledge probes, where the config asks."""
+        """Forgetting (general-medicine quiz), the judges and the knowledge probes, where the config asks;
+        membership inference and canary exposure (:mod:`study.finetune.memorisation`)."""
         cfg, bench = self.cfg, self.bench
         if cfg.evaluation.general_questions:
             quiz, base_correct = bench.quiz(cfg.evaluation.general_questions)
@@ -341,6 +347,10 @@ class TrialRecipe:
             probe_metrics, probe_items = probe_scores(self.peft_model, bench, cfg)
             self.extra.update(probe_metrics)
             self.extra_items.update(probe_items)
+        held_out = self.last_check.per_item.get(objectives.stats_key("eval_loss")) if self.last_check else None
+        memorised, memorised_items = memorisation_scores(self.peft_model, bench, cfg, held_out)
+        self.extra.update(memorised)
+        self.extra_items.update(memorised_items)
 
     def teardown(self) -> None:
         """Remove the adapter from the shared model and give back what the trial used."""

@@ -66,6 +66,7 @@ class StudyRunner:
     save_adapters: bool = False  # and the adapters of Pareto trials (study.optimize.adapters)
     #: what runs a trial; None: the real fine-tune, with the base model and data loaded at run(). Tests pass stubs.
     trial_fn: TrialFn | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)  # more study attributes (personal data let through)
     # What open() and run() set, declared here so that a reader sees the runner's whole state.
     study: optuna.Study = field(init=False)
     pruning_study: optuna.Study | None = field(init=False, default=None)  # None: no pruner
@@ -105,6 +106,7 @@ class StudyRunner:
                 "n_train": len(self.splits.train),
                 "n_val": len(self.splits.val),
                 "n_test": len(self.splits.test),
+                **self.attrs,
             },
             unchangeable=keep,
         )

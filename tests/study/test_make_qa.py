@@ -182,3 +182,32 @@ def test_local_model_paraphrase_run_writes_a_file(tmp_path, tiny_model_dir, qa_f
     assert main(["--paraphrase", str(qa_file), "--out", str(out), "--model", str(tiny_model_dir),
                  "--max-new-tokens", "8"]) == 0
     assert out.is_file()  # a random tiny model writes no usable rewording: the file may be empty but exists
+
+
+class _Leaky(_ChatServer):
+    def reply(self, prompt: str) -> str:
+        return "Q: Which patient does the passage describe in detail?\nA: The patient reachable at anna@clinic.example.se."
+
+
+def test_personal_data_in_the_documents_or_the_output_stops_before_anything_is_written(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Ward notes. " + "word " * 50 + "\n\nCall 070-123 45 67 for the ward.\n")
+    out = tmp_path / "qa.jsonl"
+    assert main(["--text", str(docs), "--out", str(out), "--endpoint", "http://127.0.0.1:9/v1"]) == 2
+    err = capsys.readouterr().err
+    assert f"{docs / 'a.txt'}:3: phone 0**-*** ** **" in err and "123 45 67" not in err
+    assert "will be sent" not in err and not out.exists()  # stopped before the text could leave
+
+    (docs / "a.txt").write_text("Ward notes. " + "word " * 50 + "\n")
+    server = HTTPServer(("127.0.0.1", 0), _Leaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/v1"
+        assert main(["--text", str(docs), "--out", str(out), "--endpoint", url]) == 2
+        err = capsys.readouterr().err
+        assert f"{out} (not written):1: email a***@******.*******.**" in err and not out.exists()
+        assert main(["--text", str(docs), "--out", str(out), "--endpoint", url, "--allow-personal-data"]) == 0
+    finally:
+        server.shutdown()
+    assert "going on because of --allow-personal-data" in capsys.readouterr().err and out.is_file()

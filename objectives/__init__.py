@@ -6,6 +6,16 @@ directly: ``evaluate.load`` would fetch metric code from the hub at run time.
 
 from __future__ import annotations
 
+from objectives._agreement import (
+    MetricAgreement,
+    cohen_kappa,
+    correlation_interval,
+    krippendorff_alpha,
+    metric_agreement,
+    rater_agreement,
+    share_interval,
+    wilson_interval,
+)
 from objectives._bertscore import BertScorer, default_encoder_path
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
 from objectives._objectives import (
@@ -51,6 +61,14 @@ from objectives._text import (
 )
 
 __all__ = [
+    "MetricAgreement",
+    "cohen_kappa",
+    "correlation_interval",
+    "krippendorff_alpha",
+    "metric_agreement",
+    "rater_agreement",
+    "share_interval",
+    "wilson_interval",
     "BLEU_STATS",
     "STATS_SUFFIX",
     "CONFIDENCE",

@@ -1,0 +1,153 @@
+"""What a clinicians' review shows: the chosen configurations' answers and the base model's, under the same decoding.
+
+An *arm* is one set of validation answers with their per-question scores: a configuration
+(a trial of the main study) or the base model under one decoding. Decoding is searched, so
+a configuration that samples at temperature 0.7 is compared with the base model sampling at
+0.7, not with the base model's greedy answers: where the study's base trial decoded
+otherwise, the base model answers again under that decoding (:func:`base_answers`, which
+loads the model) and the answers are kept on the main study (``review_base_answers``), so a
+second rater or ``results`` does not generate them again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+import objectives
+from study.core import keys
+from study.core.config import DecodingConfig, TrialConfig
+from study.core.errors import StudyError
+from study.optimize.records import trial_config
+from study.optimize.reference import completed_base, is_base
+
+BASE = "base"
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One set of answers shown to the raters: a configuration's, or the base model's under one decoding."""
+
+    label: str  # "trial 7", "base" or "base (decoding of trial 7)"
+    trial: int | None  # the main study's trial; None for the base model
+    decoding: str  # decoding_key of the decoding it answered with
+    answers: tuple[str, ...]
+    scores: Mapping[str, Sequence[Any]]  # metric -> per-question score, validation order
+    base: str | None = None  # a configuration's base arm (same decoding); None for a base arm
+
+
+def decoding_key(decoding: DecodingConfig) -> str:
+    """A decoding as a short stable string; the batch size is left out (it does not choose the answers)."""
+    d = dataclasses.asdict(decoding)
+    d.pop("batch_size", None)
+    return json.dumps(d, sort_keys=True, separators=(",", ":"))
+
+
+def choose_configurations(study: optuna.Study, spec: str) -> list[FrozenTrial]:
+    """The trials named by ``--configs``: ``confirmed`` (study.confirm ran), ``pareto``, or ``N,M``."""
+    from study.optimize.confirmation import confirmed
+
+    complete = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                if not is_base(t)}
+    if spec == "confirmed":
+        numbers = sorted(n for n in confirmed(study) if n in complete)
+        if not numbers:
+            raise StudyError(f"--configs confirmed: study '{study.study_name}' has no confirmed configuration "
+                             f"(run python -m study.confirm --study-name {study.study_name}, or pass --configs pareto)")
+    elif spec == "pareto":
+        numbers = sorted(t.number for t in study.best_trials if t.number in complete)
+    else:
+        try:
+            numbers = [int(x) for x in spec.split(",") if x.strip()]
+        except ValueError:
+            raise StudyError(f"--configs {spec}: expected confirmed, pareto or comma-separated trial numbers") from None
+        unknown = [n for n in numbers if n not in complete]
+        if unknown:
+            raise StudyError(f"--configs: trial(s) {', '.join(map(str, unknown))} are not COMPLETE fine-tunes "
+                             f"of '{study.study_name}'")
+    if not numbers:
+        raise StudyError(f"study '{study.study_name}' has no completed fine-tune to review")
+    chosen = [complete[n] for n in numbers]
+    missing = [t.number for t in chosen if not t.user_attrs.get(keys.ANSWERS)]
+    if missing:
+        raise StudyError(f"--configs: trial(s) {', '.join(map(str, missing))} stored no answers to review")
+    return chosen
+
+
+def _validation_scores(per_question: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """The per-question scores of the validation answers (not probes, quiz or counts)."""
+    return {m: list(v) for m, v in per_question.items()
+            if m not in objectives.OFF_VALIDATION_METRICS and not m.endswith(objectives.STATS_SUFFIX)}
+
+
+def trial_arm(trial: FrozenTrial, base: str | None) -> Arm:
+    attrs = trial.user_attrs
+    return Arm(f"trial {trial.number}", trial.number, decoding_key(trial_config(trial).decoding),
+               tuple(attrs.get(keys.ANSWERS) or ()), _validation_scores(attrs.get(keys.PER_QUESTION) or {}), base)
+
+
+BaseAnswers = Callable[[TrialConfig], Mapping[str, Any]]
+
+
+def arms(study: optuna.Study, chosen: Sequence[FrozenTrial], generate: BaseAnswers | None = None) -> list[Arm]:
+    """The configurations' arms and one base arm per decoding among them.
+
+    The study's scored base trial gives the base arm of its own decoding; any other decoding
+    comes from the main study's ``review_base_answers``, or is generated with ``generate``
+    (default :func:`base_answers`) and stored there.
+    """
+    base_trial = completed_base(study)
+    if base_trial is None or keys.CONFIG not in base_trial.user_attrs:
+        raise StudyError(f"study '{study.study_name}' has no scored base model to compare the answers with")
+    base_cfg = trial_config(base_trial)
+    stored = dict(study.user_attrs.get(keys.REVIEW_BASE_ANSWERS) or {})
+    by_decoding: dict[str, Arm] = {}
+    configs = []
+    for trial in chosen:
+        cfg = trial_config(trial)
+        key = decoding_key(cfg.decoding)
+        if key not in by_decoding:
+            by_decoding[key] = _base_arm(study, base_trial, base_cfg, cfg, key, stored, generate or base_answers,
+                                         label_from=trial.number)
+        configs.append(trial_arm(trial, by_decoding[key].label))
+    if len(by_decoding) == 1:  # one decoding: the base arm is simply "base"
+        only = next(iter(by_decoding.values()))
+        by_decoding = {only.decoding: dataclasses.replace(only, label=BASE)}
+        configs = [dataclasses.replace(c, base=BASE) for c in configs]
+    return configs + list(by_decoding.values())
+
+
+def _base_arm(study: optuna.Study, base_trial: FrozenTrial, base_cfg: TrialConfig, cfg: TrialConfig, key: str,
+              stored: dict[str, Any], generate: BaseAnswers, label_from: int) -> Arm:
+    label = f"{BASE} (decoding of trial {label_from})"
+    if key == decoding_key(base_cfg.decoding):
+        attrs = base_trial.user_attrs
+        return Arm(label, None, key, tuple(attrs.get(keys.ANSWERS) or ()),
+                   _validation_scores(attrs.get(keys.PER_QUESTION) or {}))
+    if key not in stored:
+        stored[key] = dict(generate(dataclasses.replace(base_cfg, decoding=cfg.decoding)))
+        study.set_user_attr(keys.REVIEW_BASE_ANSWERS, stored)
+    return Arm(label, None, key, tuple(stored[key]["answers"]), _validation_scores(stored[key]["per_question"]))
+
+
+def base_answers(cfg: TrialConfig) -> dict[str, Any]:
+    """The untuned base model's validation answers and per-question scores under ``cfg`` (loads the model).
+
+    Scored as the study scores its base trial (:func:`study.finetune.trial.score_base_model`),
+    with the decoding of the configuration it is compared with.
+    """
+    from study.finetune.trial import score_base_model
+    from study.finetune.workbench import Workbench
+
+    print(f"the base model answers the validation questions with another decoding ({decoding_key(cfg.decoding)})")
+    result = score_base_model(cfg, Workbench.load(cfg))
+    # JSON has no NaN (Optuna stores user attributes as JSON)
+    per_question = {m: [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
+                    for m, values in _validation_scores(result.per_item).items()}
+    return {"answers": list(result.predictions), "per_question": per_question}

@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     from study.core.yamlio import write_yaml
     from study.optimize.dashboard import artifact_store, default_artifact_dir
     from study.optimize.records import trial_config
+    from study.optimize.review_results import trial_lines as review_lines
     from study.optimize.storage import default_storage_url
 
     storage_url = args.storage or default_storage_url(args.study_name)
@@ -332,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
             print(warning or f"  also in the dashboard's artifacts of study '{study.study_name}'")
         if test:
             print("\n".join(comparison_lines(test["test_comparison"])))
+        for line in review_lines(study.user_attrs.get(keys.REVIEW_RESULTS), frozen.number):
+            print(line)
     return 0
 
 

@@ -45,39 +45,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _questions(study) -> list:
-    from study.finetune.data import load_splits
-    from study.optimize.reference import completed_base
-    from study.optimize.records import trial_config
-
-    base = completed_base(study)
-    if base is None:
-        raise StudyError(f"study '{study.study_name}' has no scored base model to compare the answers with")
-    return list(load_splits(trial_config(base).data).val)
-
-
 def start(args: argparse.Namespace, storage, study, storage_url: str) -> int:
-    from study.optimize.review import create_review, make_items, rater_seed
-    from study.optimize.review_arms import arms, choose_configurations
-    from study.optimize.review_store import check_rater, open_review, review_key, unrated
+    from study.optimize.review import ensure_review
+    from study.optimize.review_store import unrated
 
-    rater = check_rater(args.rater)
     if args.split == "test":
         raise StudyError("--split test: the study stores no test answers (export scores the test split without "
                          "keeping them); review the validation answers (--split val)")
-    if args.questions < 1:
-        raise StudyError(f"--questions {args.questions}: must be at least 1")
-    review = open_review(storage, study, rater)
-    if review is None or len(review.trials) < len(review_key(review)["items"]):
-        chosen = choose_configurations(study, args.configs)
-        all_arms = arms(study, chosen)
-        items = make_items(all_arms, _questions(study), args.questions, rater_seed(rater))
-        review = create_review(storage, study, rater, items, all_arms)
-        print(f"review '{review.study_name}': {len(items)} answers from trials "
-              f"{', '.join(str(t.number) for t in chosen)} and the base model, {min(args.questions, len(_questions(study)))} "
-              "questions, in random order")
+    review, made = ensure_review(storage, study, args.rater, args.configs, args.questions)
+    if made:
+        print(made)
     left, total = len(unrated(review)), len(review.trials)
-    print(f"{rater}: {total - left} of {total} items rated, {left} left")
+    print(f"{args.rater}: {total - left} of {total} items rated, {left} left")
     print("open the dashboard (it listens on this machine only):")
     print(f"  optuna-dashboard --host 127.0.0.1 --port {args.port} {storage_url}")
     print(f"then the items still to rate, in study '{review.study_name}':")

@@ -22,8 +22,17 @@ import optuna
 
 from study.core import keys
 from study.optimize.dashboard import write_note
-from study.optimize.review_arms import Arm
-from study.optimize.review_store import COMMENT_MARKER, RUBRIC, open_review, raters, review_key, review_name
+from study.core.errors import StudyError
+from study.optimize.review_arms import Arm, arms, choose_configurations, validation_questions
+from study.optimize.review_store import (
+    COMMENT_MARKER,
+    RUBRIC,
+    check_rater,
+    open_review,
+    raters,
+    review_key,
+    review_name,
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +112,9 @@ def create_review(storage: Any, main: optuna.Study, rater: str, items: Sequence[
             ChoiceWidget(choices=list(c.choices), values=list(c.values), description=c.question) for c in RUBRIC])
         key = {"main": main.study_name, "rater": rater,
                "arms": {a.label: {"trial": a.trial, "base": a.base, "decoding": a.decoding} for a in arms},
-               "items": {str(i): {"arm": it.arm, "question": it.question, "scores": it.scores}
+               "items": {str(i): {"arm": it.arm, "question": it.question, "scores": it.scores,
+                                  "text": {"question": it.question_text, "reference": it.reference,
+                                           "answer": it.answer}}
                          for i, it in enumerate(items)}}
         review._storage.set_study_system_attr(review._study_id, keys.REVIEW_KEY, key)
         write_note(review, None, study_note(main.study_name, rater, len(items)))
@@ -116,3 +127,26 @@ def create_review(storage: Any, main: optuna.Study, rater: str, items: Sequence[
         write_note(review, trial._trial_id, item_note(item, trial.number, total))
     main.set_user_attr(keys.REVIEW_RATERS, {**raters(main), rater: review.study_name})
     return review
+
+
+def ensure_review(storage: Any, main: optuna.Study, rater: str, configs: str, n_questions: int
+                  ) -> tuple[optuna.Study, str | None]:
+    """The rater's review, made where it does not exist (or was cut off); and a sentence when it was made now.
+
+    An existing review is left as it is (its configurations and questions were fixed when it
+    was made), so that a rater who comes back finds the same items.
+    """
+    check_rater(rater)
+    if n_questions < 1:
+        raise StudyError(f"--questions {n_questions}: must be at least 1")
+    review = open_review(storage, main, rater)
+    if review is not None and len(review.trials) >= len(review_key(review)["items"]):
+        return review, None
+    chosen = choose_configurations(main, configs)
+    all_arms = arms(main, chosen)
+    questions = validation_questions(main)
+    items = make_items(all_arms, questions, n_questions, rater_seed(rater))
+    review = create_review(storage, main, rater, items, all_arms)
+    return review, (f"review '{review.study_name}': {len(items)} answers from trials "
+                    f"{', '.join(str(t.number) for t in chosen)} and the base model to "
+                    f"{min(n_questions, len(questions))} questions, in random order")

@@ -80,6 +80,16 @@ def choose_configurations(study: optuna.Study, spec: str) -> list[FrozenTrial]:
     return chosen
 
 
+def validation_questions(study: optuna.Study) -> list[Any]:
+    """The validation pairs (question, reference) the study's answers belong to, in their order."""
+    from study.finetune.data import load_splits
+
+    base = completed_base(study)
+    if base is None or keys.CONFIG not in base.user_attrs:
+        raise StudyError(f"study '{study.study_name}' has no scored base model to compare the answers with")
+    return list(load_splits(trial_config(base).data).val)
+
+
 def _validation_scores(per_question: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
     """The per-question scores of the validation answers (not probes, quiz or counts)."""
     return {m: list(v) for m, v in per_question.items()

@@ -80,7 +80,7 @@ def test_each_rater_gets_a_study_and_an_order_of_their_own(study_url):
     assert main_study.user_attrs[keys.REVIEW_RATERS] == {"alice": "s.review.alice", "bob": "s.review.bob"}
 
 
-def test_results_unblind_shares_gains_agreement_and_metric_ranking(study_url, capsys):
+def test_results_unblind_shares_gains_agreement_and_metric_ranking(study_url, capsys, tmp_path):
     for rater in ("alice", "bob"):
         _start(study_url, rater, "--configs", "1,2", "--questions", "6")
         _rate_truthfully(study_url, rater, harmful_arm="trial 2" if rater == "alice" else "none")
@@ -99,6 +99,11 @@ def test_results_unblind_shares_gains_agreement_and_metric_ranking(study_url, ca
                                                   for d in res["disagreements"])
     assert res["metrics"][0]["metric"] == "rougeL"
     assert "agrees best: rougeL" in out and "cohen kappa" in out
+    from study.export import main as export
+
+    assert export(["--study-name", "s", "--storage", study_url, "--trial", "1", "--no-test",
+                   "--out", str(tmp_path / "best.yaml")]) == 0
+    assert "clinicians' review (alice, bob, 6 questions): correct 1.00 [0.61, 1.00], vs base +1.00" in capsys.readouterr().out
     note = json.dumps((m := optuna.load_study(study_name="s", storage=study_url))._storage.get_study_system_attrs(m._study_id))
     assert "Clinicians' review" in note
 

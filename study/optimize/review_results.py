@@ -36,19 +36,27 @@ LEVELS = {"correct": "ordinal", "harmful": "nominal", "length": "ordinal"}
 NOTE_HEADING = "### Clinicians' review"
 
 
-def collect(storage: Any, main: optuna.Study) -> tuple[list[Rating], dict[str, Any]]:
-    """Every rater's ratings and the merged arms of their keys; a StudyError where nobody has rated yet."""
-    all_ratings, arms = [], {}
+def collect(storage: Any, main: optuna.Study) -> tuple[list[Rating], dict[str, Any], dict[tuple[str, int], Mapping]]:
+    """Every rater's ratings, the arms of their keys, and the automatic scores of each answer (arm, question).
+
+    A StudyError where nobody has rated yet.
+    """
+    all_ratings: list[Rating] = []
+    arms: dict[str, Any] = {}
+    scores: dict[tuple[str, int], Mapping] = {}
     for rater in sorted(raters(main)):
         review = open_review(storage, main, rater)
         if review is None:
             continue
-        arms.update(review_key(review)["arms"])
+        key = review_key(review)
+        arms.update(key["arms"])
+        for entry in key["items"].values():
+            scores.setdefault((entry["arm"], int(entry["question"])), entry.get("scores") or {})
         all_ratings += ratings(review, rater)
     if not all_ratings:
         raise StudyError(f"study '{main.study_name}' has no rated review items yet "
                          f"(python -m study.review start --study-name {main.study_name} --rater NAME)")
-    return all_ratings, arms
+    return all_ratings, arms, scores
 
 
 def _units(rs: Sequence[Rating]) -> dict[tuple[str, int], dict[str, Rating]]:
@@ -136,14 +144,9 @@ def metric_ranking(units: Mapping[tuple[str, int], Mapping[str, Rating]], scores
 
 def results(storage: Any, main: optuna.Study) -> dict[str, Any]:
     """Everything ``study.review results`` reports, as plain JSON for the main study's user attributes."""
-    rs, arms = collect(storage, main)
+    rs, arms, scores = collect(storage, main)
     units = _units(rs)
     names = sorted({r.rater for r in rs})
-    scores: dict[tuple[str, int], Mapping] = {}
-    for rater in names:
-        items = review_key(open_review(storage, main, rater))["items"]
-        for entry in items.values():
-            scores.setdefault((entry["arm"], int(entry["question"])), entry.get("scores") or {})
     return {"raters": {n: sum(r.rater == n for r in rs) for n in names}, "units": len(units),
             "arms": arm_results(units, arms), "agreement": agreement(units, names),
             "disagreements": disagreements(units), "metrics": metric_ranking(units, scores)}

@@ -103,7 +103,8 @@ def review_key(review: optuna.Study) -> dict[str, Any]:
     return dict(key)
 
 
-def item_note(review: optuna.Study, trial_id: int) -> str:
+def note_body(review: optuna.Study, trial_id: int) -> str:
+    """The current text of an item's dashboard note (the rater may have added a comment)."""
     from optuna_dashboard._note import get_note_from_system_attrs
 
     return get_note_from_system_attrs(review._storage.get_study_system_attrs(review._study_id), trial_id)["body"]
@@ -124,7 +125,7 @@ def ratings(review: optuna.Study, rater: str) -> list[Rating]:
         if entry is None or trial.values is None or len(trial.values) != len(RUBRIC):
             continue
         out.append(Rating(rater, trial.number, entry["arm"], int(entry["question"]), tuple(trial.values),
-                          comment_of(item_note(review, trial._trial_id))))
+                          comment_of(note_body(review, trial._trial_id))))
     return sorted(out, key=lambda r: r.item)
 
 
@@ -138,5 +139,5 @@ def rate(review: optuna.Study, item: Any, values: Sequence[float], comment: str 
     from study.optimize.dashboard import write_note
 
     if comment:
-        write_note(review, item._trial_id, item_note(review, item._trial_id).rstrip() + "\n\n" + comment.strip())
+        write_note(review, item._trial_id, note_body(review, item._trial_id).rstrip() + "\n\n" + comment.strip())
     review.tell(item.number, list(values))

@@ -13,12 +13,14 @@ from pathlib import Path
 import optuna
 
 from study.core import keys
-from study.core.config import DataConfig, DecodingConfig, TrialConfig
+from study.core.config import DataConfig, DecodingConfig, ModelConfig, TrialConfig
 from study.finetune.data import load_splits
 
 
-def config(qa_file: Path, decoding: DecodingConfig | None = None) -> TrialConfig:
+def config(qa_file: Path, decoding: DecodingConfig | None = None, model: Path | None = None) -> TrialConfig:
     cfg = TrialConfig(data=DataConfig(path=str(qa_file), val_fraction=0.3, test_fraction=0.2))
+    if model is not None:
+        cfg = dataclasses.replace(cfg, model=ModelConfig(name=str(model), device="cpu"))
     return dataclasses.replace(cfg, decoding=decoding or DecodingConfig())
 
 
@@ -47,13 +49,16 @@ def add_trial(study: optuna.Study, cfg: TrialConfig, quality: str, base: bool = 
     return trial.number
 
 
-def make_study(url: str, qa_file: Path, name: str = "s", other_decoding: bool = False) -> optuna.Study:
-    """Trial 0 the base model, 1 good, 2 and 3 poor; with ``other_decoding`` trial 3 samples at temperature 0.7."""
+def make_study(url: str, qa_file: Path, name: str = "s", other_decoding: bool = False,
+               model: Path | None = None) -> optuna.Study:
+    """Trial 0 the base model, 1 good, 2 and 3 poor; with ``other_decoding`` trial 3 samples at temperature 0.7.
+
+    ``model``: the model directory the trials name (the default: the bundled model, never loaded here)."""
     study = optuna.create_study(study_name=name, storage=url, directions=["maximize", "minimize"])
     study.set_metric_names(["rougeL", "answer_words"])
-    add_trial(study, config(qa_file), "base", base=True)
-    add_trial(study, config(qa_file), "good")
-    add_trial(study, config(qa_file), "poor")
-    sampled = DecodingConfig(do_sample=True, temperature=0.7) if other_decoding else None
-    add_trial(study, config(qa_file, sampled), "poor")
+    add_trial(study, config(qa_file, model=model), "base", base=True)
+    add_trial(study, config(qa_file, model=model), "good")
+    add_trial(study, config(qa_file, model=model), "poor")
+    sampled = DecodingConfig(do_sample=True, temperature=0.7, max_new_tokens=8) if other_decoding else None
+    add_trial(study, config(qa_file, sampled, model=model), "poor")
     return study

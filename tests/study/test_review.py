@@ -10,7 +10,7 @@ from review_study import make_study
 
 from study.core import keys
 from study.optimize.review_arms import arms, choose_configurations, decoding_key
-from study.optimize.review_store import RUBRIC, rate, ratings, review_key, unrated
+from study.optimize.review_store import RUBRIC, note_body, rate, ratings, review_key, unrated
 from study.review import main
 
 CORRECT, PARTLY, WRONG = 1.0, 0.5, 0.0
@@ -144,3 +144,33 @@ def test_a_configuration_with_another_decoding_is_compared_with_the_base_answeri
     # stored on the main study: a second rater does not generate them again
     again = arms(optuna.load_study(study_name="s", storage=url), chosen, generate)
     assert len(asked) == 1 and len(again) == 4
+
+
+@pytest.mark.slow
+def test_the_base_model_answers_again_with_the_configurations_decoding(tmp_path, qa_file, tiny_model_dir, capsys):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    make_study(url, qa_file, other_decoding=True, model=tiny_model_dir)
+    assert main(["start", "--study-name", "s", "--storage", url, "--rater", "alice", "--configs", "3",
+                 "--questions", "3"]) == 0
+    stored = optuna.load_study(study_name="s", storage=url).user_attrs[keys.REVIEW_BASE_ANSWERS]
+    (decoding, generated), = stored.items()
+    assert json.loads(decoding)["temperature"] == 0.7
+    assert len(generated["answers"]) == 6 and {"rougeL", "bertscore_f1"} <= set(generated["per_question"])
+    review = _review(url, "alice")
+    shown = {e["text"]["answer"] for e in review_key(review)["items"].values() if e["arm"] == "base"}
+    assert shown <= set(generated["answers"][:3])  # the base items are the newly generated answers
+
+
+def test_a_review_cut_off_while_its_items_were_made_is_completed_from_its_key(study_url, capsys):
+    _start(study_url, "alice", "--configs", "1,2", "--questions", "4")
+    key = review_key(_review(study_url, "alice"))
+    cut = optuna.create_study(study_name="s.review.carol", storage=study_url, directions=["maximize"] * 3)
+    cut._storage.set_study_system_attr(cut._study_id, keys.REVIEW_KEY, {**key, "rater": "carol"})
+    cut.ask()  # the one item made before the cut
+    capsys.readouterr()
+    assert _start(study_url, "carol", "--configs", "2") == 0  # other flags: the key decides
+    assert "carol: 0 of 12 items rated, 12 left" in capsys.readouterr().out
+    carol = _review(study_url, "carol")
+    items = review_key(carol)["items"]
+    for trial in carol.trials[1:]:
+        assert items[str(trial.number)]["text"]["answer"] in note_body(carol, trial._trial_id)

@@ -8,8 +8,11 @@ system picks; Chromium runs with its background networking off, so nothing leave
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import threading
+import urllib.request
 from contextlib import contextmanager
 from socketserver import ThreadingMixIn
 from typing import Any, Iterator, Sequence
@@ -77,23 +80,35 @@ def browser() -> Iterator[Any]:
 def wait_for_text(driver: Any, text: str) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: text in d.find_element("tag name", "body").text)
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: text in _body(d))
+
+
+def _body(driver: Any) -> str:
+    return driver.find_element("tag name", "body").text
 
 
 def items_to_rate(driver: Any, base: str, study_id: int) -> list[int]:
-    """The item numbers the dashboard lists as left to rate (its trial list without Complete trials)."""
+    """The item numbers the dashboard lists as left to rate (its trial list without Complete trials).
+
+    The list renders as many items as fit the window: a rater (or a script) rates those and
+    asks again until it is empty. The page shows "0 Trials" until its data arrive, so it is
+    read once its count is the server's (the dashboard's own API) count of unrated items.
+    """
     from selenium.webdriver.support.ui import WebDriverWait
 
+    with urllib.request.urlopen(f"{base}/api/studies/{study_id}", timeout=WAIT_SECONDS) as response:
+        left = sum(t["state"] != "Complete" for t in json.loads(response.read())["trials"])
     driver.get(f"{base}/dashboard/studies/{study_id}/trials?exclude=Complete")
-    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: " Trials" in d.find_element("tag name", "body").text)
-    wait_for_text(driver, "Note")
-    lines = driver.find_element("tag name", "body").text.splitlines()
-    return [int(line.split()[1]) for line in lines if line.startswith("Trial ") and line.split()[1].isdigit()
-            and "(trial_id" not in line]
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: f"{left} Trials" in _body(d).splitlines())
+    if left == 0:
+        return []
+    wait_for_text(driver, "Note")  # the first item's page: the list beside it is drawn
+    return [int(m) for m in re.findall(r"^Trial (\d+)$", _body(driver), re.M)]
 
 
 def open_item(driver: Any, base: str, study_id: int, number: int) -> None:
     driver.get(f"{base}/dashboard/studies/{study_id}/trials?numbers={number}")
+    wait_for_text(driver, f"Trial {number} (trial_id=")
     wait_for_text(driver, "Set Objective Values Form")
 
 
@@ -106,11 +121,15 @@ def rate_open_item(driver: Any, choices: Sequence[str]) -> None:
     """Pick one choice per rubric question (by its label) and press Submit; waits for the item to complete."""
     from selenium.webdriver.support.ui import WebDriverWait
 
+    submit = "//button[normalize-space()='Submit']"
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: d.find_elements("xpath", submit))
     for choice in choices:
         label = driver.find_element("xpath", f"//label[.//span[normalize-space()='{choice}']]")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", label)
         label.click()
-    button = driver.find_element("xpath", "//button[normalize-space()='Submit']")
+    button = driver.find_element("xpath", submit)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     button.click()
-    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: not d.find_elements("xpath", "//button[normalize-space()='Submit']"))
+    # The form hides its button at once; the rating is stored when the page shows the item Complete
+    # (leaving earlier would cancel the request).
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: "Complete" in _body(d).splitlines())

@@ -68,17 +68,24 @@ def _command(args: list[str], log: list[str]) -> str:
 def rate_all(driver: object, base: str, study_id: int, rater: SimulatedRater, shot: Path | None) -> int:
     """Rate every item left, in the dashboard's order; the first item is photographed before it is rated."""
     done = 0
-    for number in _browser.items_to_rate(driver, base, study_id):
-        _browser.open_item(driver, base, study_id, number)
-        page = _browser.item_text(driver)
-        question = _between(page, "Question\n", "\nReference answer")
-        reference = _between(page, "Reference answer (from the team's material)\n", "\nAnswer to rate")
-        answer = _between(page, "Answer to rate\n", "\nRate the answer")
-        if shot is not None and done == 0:
-            driver.save_screenshot(str(shot))
-        _browser.rate_open_item(driver, rater.rate(question, reference, answer))
-        done += 1
+    # The dashboard's list shows as many items as fit the window: rate those, then ask again until none is left.
+    while left := _browser.items_to_rate(driver, base, study_id):
+        for number in left:
+            _rate_one(driver, base, study_id, number, rater, shot if done == 0 else None)
+            done += 1
     return done
+
+
+def _rate_one(driver: object, base: str, study_id: int, number: int, rater: SimulatedRater, shot: Path | None) -> None:
+    """Open one item, read it as a rater would, and rate it; ``shot``: photograph it first."""
+    _browser.open_item(driver, base, study_id, number)
+    page = _browser.item_text(driver)
+    question = _between(page, "Question\n", "\nReference answer")
+    reference = _between(page, "Reference answer (from the team's material)\n", "\nAnswer to rate")
+    answer = _between(page, "Answer to rate\n", "\nRate the answer")
+    if shot is not None:
+        driver.save_screenshot(str(shot))
+    _browser.rate_open_item(driver, rater.rate(question, reference, answer))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     with _browser.browser() as driver:
         driver.get(report.resolve().as_uri() + "#review")
         _browser.wait_for_text(driver, "Clinicians' review")
-        driver.find_element("id", "review").location_once_scrolled_into_view  # noqa: B018 (scrolls the section into view)
+        driver.execute_script("document.getElementById('review').scrollIntoView();")
         driver.save_screenshot(str(args.out / "review-results.png"))
     report.unlink()
     (args.out / "review.md").write_text("\n".join(log) + "\n", encoding="utf-8")

@@ -87,6 +87,12 @@ def _body(driver: Any) -> str:
     return driver.find_element("tag name", "body").text
 
 
+def _states(base: str, study_id: int) -> dict[int, str]:
+    """Item number -> state as the dashboard's server reports it (it caches a study's trials for a second or two)."""
+    with urllib.request.urlopen(f"{base}/api/studies/{study_id}", timeout=WAIT_SECONDS) as response:
+        return {t["number"]: t["state"] for t in json.loads(response.read())["trials"]}
+
+
 def items_to_rate(driver: Any, base: str, study_id: int) -> list[int]:
     """The item numbers the dashboard lists as left to rate (its trial list without Complete trials).
 
@@ -96,8 +102,7 @@ def items_to_rate(driver: Any, base: str, study_id: int) -> list[int]:
     """
     from selenium.webdriver.support.ui import WebDriverWait
 
-    with urllib.request.urlopen(f"{base}/api/studies/{study_id}", timeout=WAIT_SECONDS) as response:
-        left = sum(t["state"] != "Complete" for t in json.loads(response.read())["trials"])
+    left = sum(state != "Complete" for state in _states(base, study_id).values())
     driver.get(f"{base}/dashboard/studies/{study_id}/trials?exclude=Complete")
     WebDriverWait(driver, WAIT_SECONDS).until(lambda d: f"{left} Trials" in _body(d).splitlines())
     if left == 0:
@@ -117,8 +122,11 @@ def item_text(driver: Any) -> str:
     return driver.find_element("tag name", "body").text
 
 
-def rate_open_item(driver: Any, choices: Sequence[str]) -> None:
-    """Pick one choice per rubric question (by its label) and press Submit; waits for the item to complete."""
+def rate_open_item(driver: Any, base: str, study_id: int, number: int, choices: Sequence[str]) -> None:
+    """Pick one choice per rubric question (by its label) and press Submit on the open item ``number``.
+
+    Returns once the dashboard's server reports the item complete, as the next page it serves will.
+    """
     from selenium.webdriver.support.ui import WebDriverWait
 
     submit = "//button[normalize-space()='Submit']"
@@ -133,3 +141,4 @@ def rate_open_item(driver: Any, choices: Sequence[str]) -> None:
     # The form hides its button at once; the rating is stored when the page shows the item Complete
     # (leaving earlier would cancel the request).
     WebDriverWait(driver, WAIT_SECONDS).until(lambda d: "Complete" in _body(d).splitlines())
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda d: _states(base, study_id).get(number) == "Complete")

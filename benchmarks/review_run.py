@@ -85,7 +85,7 @@ def _rate_one(driver: object, base: str, study_id: int, number: int, rater: Simu
     answer = _between(page, "Answer to rate\n", "\nRate the answer")
     if shot is not None:
         driver.save_screenshot(str(shot))
-    _browser.rate_open_item(driver, rater.rate(question, reference, answer))
+    _browser.rate_open_item(driver, base, study_id, number, rater.rate(question, reference, answer))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,7 @@ def test_a_rater_rates_in_the_browser_resumes_and_a_second_rater_is_separate(tmp
         entry = review_key(alice)["items"]["2"]
         assert "Answer to rate" in page and "trial" not in page.split("Answer to rate")[1].split("Set Objective")[0]
         assert entry["arm"] not in page.replace("Trial 2", "")  # the page never names the configuration
-        _browser.rate_open_item(driver, ["partly correct", "yes", "too long"])
+        _browser.rate_open_item(driver, base, alice._study_id, 2, ["partly correct", "yes", "too long"])
         # resuming: the list of items left no longer holds the rated one
         assert _browser.items_to_rate(driver, base, alice._study_id) == [0, 1, 3, 4, 5]
 

@@ -18,6 +18,8 @@ from objectives._agreement import (
 )
 from objectives._bertscore import BertScorer, default_encoder_path
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
+from objectives._gain import Gain, decoding_only, verdict
+from objectives._registry import Answers, Metric, answer_metrics, metric, register, registered, unproduced
 from objectives._objectives import (
     KNOWLEDGE_METRICS,
     METRICS,
@@ -69,6 +71,16 @@ __all__ = [
     "rater_agreement",
     "share_interval",
     "wilson_interval",
+    "Gain",
+    "decoding_only",
+    "verdict",
+    "Answers",
+    "Metric",
+    "answer_metrics",
+    "metric",
+    "register",
+    "registered",
+    "unproduced",
     "BLEU_STATS",
     "STATS_SUFFIX",
     "CONFIDENCE",

@@ -3,46 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator, Mapping
 
 from study.core.errors import StudyError
 
-#: Every metric a trial records, with the direction in which it improves.
-METRICS: dict[str, str] = {
-    "bleu": "max",
-    "rouge1": "max",
-    "rouge2": "max",
-    "rougeL": "max",
-    "bertscore_f1": "max",
-    "token_f1": "max",
-    "exact_match": "max",
-    "eval_loss": "min",
-    "train_loss": "min",
-    "answer_words": "min",
-    "length_ratio": "min",
-    "length_error": "min",
-    "general_accuracy": "max",
-    "forgetting": "min",
-    "judge_score": "max",
-    # Knowledge probes (study.finetune.knowledge): the facts of training pairs (seen) and of
-    # validation pairs (unseen) asked in other words; the gain is seen-probe ROUGE-L over the base model's.
-    **{f"probe_{kind}_{metric}": direction for kind in ("seen", "unseen")
-       for metric, direction in (("rougeL", "max"), ("bertscore_f1", "max"), ("token_f1", "max"), ("loss", "min"))},
-    "knowledge_gain": "max",
-    "knowledge_gain_loss": "max",  # the base model's seen-probe loss minus the trial's: positive = facts learned
-    "pretrain_seconds": "min",
-    "train_seconds": "min",
-    "eval_seconds": "min",
-    "probe_seconds": "min",
-    "total_seconds": "min",
-}
+import objectives.metrics  # noqa: F401 - registers every metric
+from objectives._registry import registered
+
+
+class _Directions(Mapping[str, str]):
+    """A live view of the registry: metric name -> ``"max"`` or ``"min"`` (the old ``METRICS`` dict)."""
+
+    def __getitem__(self, name: str) -> str:
+        return registered()[name].direction
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(registered())
+
+    def __len__(self) -> int:
+        return len(registered())
+
+
+#: Every metric a trial records, with the direction in which it improves (read from the registry).
+METRICS: Mapping[str, str] = _Directions()
 
 #: Metrics that need knowledge probes (a probe file, evaluation.probes).
-KNOWLEDGE_METRICS = frozenset(m for m in METRICS if m.startswith("probe_") or m.startswith("knowledge_"))
+KNOWLEDGE_METRICS = frozenset(m for m in registered() if m.startswith("probe_") or m.startswith("knowledge_"))
 
 #: Metrics scored on other questions than the validation split's (probes, the general-medicine quiz):
 #: their per-question scores do not line up with the validation answers.
-OFF_VALIDATION_METRICS = KNOWLEDGE_METRICS | {"forgetting", "general_accuracy", "general_accuracy_base"}
+OFF_VALIDATION_METRICS = frozenset(m.name for m in registered().values() if not m.on_validation) | {
+    "general_accuracy_base"}
 
 DIRECTIONS = {"max": "maximize", "min": "minimize", "maximize": "maximize", "minimize": "minimize"}
 

@@ -59,6 +59,7 @@ class TrialRow:
     gain: dict[str, dict[str, Any]] = field(default_factory=dict)  # metric -> paired gain over the base model
     per_question: dict[str, list[Any]] = field(default_factory=dict)  # metric -> scores in validation order
     check_questions: int | None = None  # the first N validation questions its checks before the last answered; None: all
+    gain_basis: str | None = None  # keys.SAME_DECODING: ``gain`` is against the base answering with this trial's decoding
 
 
 class Sample(NamedTuple):
@@ -136,6 +137,7 @@ def trial_row(trial: FrozenTrial) -> TrialRow:
         per_question={str(m): list(v) for m, v in (attrs.get(keys.PER_QUESTION) or {}).items()
                       if isinstance(v, Sequence)},
         check_questions=_check_questions(attrs.get(keys.HISTORY)),
+        gain_basis=attrs.get(keys.GAIN_BASIS),
     )
 
 

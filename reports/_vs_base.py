@@ -100,4 +100,16 @@ def table(v: VsBase) -> str | None:
                                           "" if r.number is None else _gains.cell(r.gains.get(o.metric))))]
             for r in v.rows]
     words = "".join(f"<p><b>Single runs:</b> {escape(s)}.</p>" for s in v.verdicts)
-    return html_table(head, body) + words
+    return html_table(head, body) + words + f"<p>{escape(basis(v))}</p>"
+
+
+def basis(v: VsBase) -> str:
+    """Against which base the gains are measured, and on which questions."""
+    fair = [r.number for r in v.rows[1:] if r.row.gain_basis == keys.SAME_DECODING]
+    against = ("the base model answering with each trial's own decoding and prompt" if len(fair) == len(v.rows) - 1
+               else "the base trial, which answered with the default decoding (a study recorded before gains "
+                    "were measured against the base with the same decoding), so part of a gain may be decoding"
+               if not fair else "the base with the same decoding for trials " + ", ".join(map(str, fair))
+               + " and the base trial's default decoding for the others")
+    return (f"Gains are against {against}, on the validation questions that chose these trials: optimistic. "
+            "The unbiased comparison is study.export on the untouched test split.")

@@ -215,6 +215,18 @@ class TrialConfig:
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
 
+    def inference_key(self) -> str:
+        """What decides the untuned base model's answers: decoding, prompt, retrieval, seed and questions.
+
+        Two configurations with the same key get the same answers from the base model; a fair
+        comparison of a configuration with the base uses the base answering under its key.
+        """
+        import json
+
+        return json.dumps({"decoding": dataclasses.asdict(self.decoding), "instructions": self.data.instructions,
+                           "retrieval": dataclasses.asdict(self.retrieval), "seed": self.training.seed,
+                           "max_val_examples": self.data.max_val_examples}, sort_keys=True)
+
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], where: str) -> "TrialConfig":
         """Build from a mapping of sections; every problem is reported together."""

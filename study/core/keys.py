@@ -26,7 +26,13 @@ SAMPLES = "samples"  # a few questions with reference and generated answer
 ANSWERS = "answers"  # every validation answer, in the order of the validation split
 PER_QUESTION = "per_question"  # metric -> per-question scores, in validation order
 INTERVALS = "intervals"  # metric -> 95 % bootstrap interval {estimate, low, high, n}
-GAIN_VS_BASE = "gain_vs_base"  # objective metric -> paired difference against the base model
+GAIN_VS_BASE = "gain_vs_base"  # objective metric -> paired difference against the base model (see GAIN_BASIS)
+#: what GAIN_VS_BASE was measured against: SAME_DECODING (the base answering with the trial's decoding and
+#: prompt); absent on studies from before 2026-12-07, whose gains are against the base trial's default decoding
+GAIN_BASIS = "gain_basis"
+SAME_DECODING = "base with the same decoding"
+GAIN_VS_BASE_DEFAULT = "gain_vs_base_default_decoding"  # the same gains against the base trial (default decoding)
+BASE_SAME_DECODING = "base_same_decoding"  # metric -> the base model's value with the trial's decoding
 REFERENCE = "reference"  # "base": the untuned base model scored as a point of the study
 PRUNED_AT = "pruned_at"  # the epoch (or question) at which the pruner stopped the trial
 ADAPTER = "adapter"  # --save-adapters: {artifact_id, filename} of the trial's adapter zip (Pareto trials)
@@ -40,6 +46,8 @@ PRUNING_TRIAL_BEFORE = "pruning_twin"  # the same, as studies stored before 2026
 # --- on a trial of the confirmation study (<name>.confirm) ------------------------------------
 CONFIRMS = "confirms"  # the main study's trial whose configuration this run re-trains
 SEED = "seed"  # the training seed of this run
+TEST_PER_QUESTION = "test_per_question"  # a confirmation run's per-question scores on the untouched test split
+BASE_LIKE = "base_like"  # a base run: the trial whose decoding and prompt the base model answers with
 
 # --- on a trial of the pruning study ----------------------------------------------------------
 MAIN_TRIAL = "trial_number"  # the main study's trial it stands for

@@ -267,25 +267,26 @@ def answer_loss(model: Any, examples: Sequence[dict[str, list[int]]], pad_token_
 
 
 def score_answers(
-    predictions: Sequence[str], references: Sequence[str], bertscorer: objectives.BertScorer | None
+    predictions: Sequence[str], references: Sequence[str], bertscorer: objectives.BertScorer | None,
+    questions: Sequence[str] = (), language: str | None = None,
 ) -> Evaluation:
-    """Every text metric of the answers, with per-question scores; BERTScore when a scorer is given.
+    """Every answer metric of the registry (:func:`objectives.answer_metrics`), with per-question scores.
 
-    ``per_item`` holds each metric that is a mean over questions, and BLEU's per-answer counts
-    under ``bleu_stats`` (corpus BLEU is not a mean): what intervals and paired tests resample.
+    ``per_item`` holds each metric that is a mean over questions, and a corpus metric's per-answer
+    rows under its stats key (``bleu_stats``: corpus BLEU is not a mean): what intervals and
+    paired tests resample. BERTScore only where a scorer is given.
     """
-    rouge_items = objectives.rouge_per_item(predictions, references)
-    per_item: dict[str, list] = {key: [item[key] for item in rouge_items] for key in ("rouge1", "rouge2", "rougeL")}
-    per_item["token_f1"] = objectives.token_f1_per_item(predictions, references)
-    per_item["exact_match"] = objectives.exact_match_per_item(predictions, references)
-    per_item["answer_words"] = objectives.answer_words_per_item(predictions)
-    per_item["length_ratio"] = objectives.length_ratio_per_item(predictions, references)
-    per_item["length_error"] = objectives.length_error_per_item(predictions, references)
-    if bertscorer is not None:
-        per_item["bertscore_f1"] = bertscorer.per_item(predictions, references)
-    metrics = {key: sum(values) / len(values) for key, values in per_item.items()}
-    per_item[objectives.BLEU_STATS] = objectives.bleu_stats(predictions, references)
-    metrics["bleu"] = objectives.bleu_from_stats([sum(col) for col in zip(*per_item[objectives.BLEU_STATS])])
+    answers = objectives.Answers(predictions, references, questions, language, bertscorer)
+    metrics: dict[str, float] = {}
+    per_item: dict[str, list] = {}
+    for metric in objectives.answer_metrics(with_encoder=bertscorer is not None):
+        scores = metric.per_question(answers)
+        if metric.from_rows is not None:  # a corpus statistic: rows summed, not a mean of scores
+            per_item[objectives.stats_key(metric.name)] = scores
+            metrics[metric.name] = metric.from_rows([sum(col) for col in zip(*scores)])
+        else:
+            per_item[metric.name] = scores
+            metrics[metric.name] = sum(scores) / len(scores)
     return Evaluation(metrics=metrics, predictions=list(predictions), per_item=per_item)
 
 

@@ -55,6 +55,9 @@ class TrialResult:
     predictions: list[str]
     pruned_at: float | None = None  # epoch (or question index for per-question pruning) where it stopped
     per_item: dict[str, list] = field(default_factory=dict)  # per-question scores (Evaluation.per_item)
+    #: the base model's per-question scores with this trial's decoding and prompt (study.finetune.fair_base)
+    base_per_item: dict[str, list] | None = None
+    test_per_item: dict[str, list] | None = None  # confirmation runs: per-question scores on the test split
 
 
 @dataclass

@@ -46,10 +46,14 @@ RunFn = Callable[[TrialConfig, bool], Any]
 class Run:
     confirms: int | str  # the main trial's number, or "base"
     seed: int
+    like: int | None = None  # a base run: the trial whose decoding and prompt it answers with (None: the base trial's)
 
     @property
     def attrs(self) -> dict[str, Any]:
-        return {keys.CONFIRMS: self.confirms, keys.SEED: self.seed}
+        attrs: dict[str, Any] = {keys.CONFIRMS: self.confirms, keys.SEED: self.seed}
+        if self.like is not None:
+            attrs[keys.BASE_LIKE] = self.like
+        return attrs
 
 
 def top_trials(study: optuna.Study, top: int, by: str | None) -> list[FrozenTrial]:
@@ -69,9 +73,30 @@ def top_trials(study: optuna.Study, top: int, by: str | None) -> list[FrozenTria
     return ranked[:top]
 
 
-def plan(trials: Sequence[FrozenTrial], seeds: int) -> list[Run]:
-    """The base model once, then every trial with each fresh seed."""
-    return [Run(BASE, 0)] + [Run(t.number, FIRST_SEED + i) for t in trials for i in range(seeds)]
+def plan(trials: Sequence[FrozenTrial], seeds: int, base_key: str | None = None) -> list[Run]:
+    """The base model answering as each trial answers, then every trial with each fresh seed.
+
+    A configuration's gain is measured against the base model answering with its decoding and
+    prompt, so that a gain that is only its decoding is not credited to fine-tuning. The base is
+    scored once per distinct setting (it is not trained, so it needs no seeds); a trial that answers
+    as the base trial does (``base_key``) shares the base trial's run.
+    """
+    bases, seen = [], {base_key}
+    for t in trials:
+        key = _key(t)
+        if key not in seen:
+            seen.add(key)
+            bases.append(Run(BASE, 0, t.number))
+    if base_key in {_key(t) for t in trials} or not bases:
+        bases.insert(0, Run(BASE, 0))
+    return bases + [Run(t.number, FIRST_SEED + i) for t in trials for i in range(seeds)]
+
+
+def _key(trial: FrozenTrial) -> str:
+    """The trial's inference key with every validation question (confirmation scores them all)."""
+    cfg = trial_config(trial)
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, max_val_examples=None),
+                               training=dataclasses.replace(cfg.training, seed=0)).inference_key()
 
 
 def confirmation_study(study: optuna.Study, storage: Any) -> optuna.Study:
@@ -111,9 +136,11 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
                 handle.finish(TrialState.FAIL)
                 say(f"confirm {run.confirms} seed {run.seed}: FAIL {type(exc).__name__}: {exc}")
                 continue
-            per_question = _with_knowledge_gain(result, confirm, run.confirms == BASE)
+            per_question = _with_knowledge_gain(result, confirm, run, by_number)
             record_metrics(handle, result.metrics)
             record_scores(handle, per_question, None, [])
+            if getattr(result, "test_per_item", None):
+                handle.set_user_attr(keys.TEST_PER_QUESTION, result.test_per_item)
             values = [result.metrics.get(o.metric, math.nan) for o in objectives_]
             handle.finish(TrialState.COMPLETE if all(math.isfinite(v) for v in values) else TrialState.FAIL,
                           values if all(math.isfinite(v) for v in values) else None)
@@ -123,18 +150,29 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
     return done
 
 
-def _with_knowledge_gain(result: Any, confirm: optuna.Study, base: bool) -> dict[str, list]:
+def _base_key(by_number: dict[int, FrozenTrial], run: FrozenTrial) -> str | None:
+    """The inference key a base run answered with: that of the trial it stands beside, else the base trial's."""
+    like = run.user_attrs.get(keys.BASE_LIKE)
+    source = by_number.get(like) if like is not None else next((t for t in by_number.values() if is_base(t)), None)
+    return _key(source) if source is not None else None
+
+
+def _with_knowledge_gain(result: Any, confirm: optuna.Study, run: Run,
+                         by_number: dict[int, FrozenTrial]) -> dict[str, list]:
     """The run's per-question scores with its knowledge gain over the confirmation's base run (where probes were scored).
 
     As in the study (:meth:`study.optimize.loop.StudyRunner._record`): the base run's gain is 0 by
     definition; a trial's is its seen-probe scores minus the base run's, on the same probes.
     """
-    if base:
+    if run.confirms == BASE:
         reference = result.per_item
     else:
-        runs = confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        reference = next((t.user_attrs.get(keys.PER_QUESTION) or {} for t in runs
-                          if t.user_attrs.get(keys.CONFIRMS) == BASE), {})
+        bases = {_base_key(by_number, t): t.user_attrs.get(keys.PER_QUESTION) or {}
+                 for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                 if t.user_attrs.get(keys.CONFIRMS) == BASE}
+        base_trial = next((t for t in by_number.values() if is_base(t)), None)
+        reference = (bases.get(_key(by_number[run.confirms]))
+                     or bases.get(_key(base_trial) if base_trial is not None else None) or {})
     gained, items = objectives.knowledge_gain(result.per_item, reference)
     result.metrics.update(gained)
     return {**result.per_item, **items}
@@ -142,7 +180,12 @@ def _with_knowledge_gain(result: Any, confirm: optuna.Study, base: bool) -> dict
 
 def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:
     """The configuration of a run: the trial's, with the run's seed and every validation question."""
-    source = next(t for t in by_number.values() if is_base(t)) if run.confirms == BASE else by_number[run.confirms]
+    if run.confirms != BASE:
+        source = by_number[run.confirms]
+    elif run.like is not None:
+        source = by_number[run.like]
+    else:
+        source = next(t for t in by_number.values() if is_base(t))
     cfg = trial_config(source)
     return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, max_val_examples=None),
                                training=dataclasses.replace(cfg.training, seed=run.seed))
@@ -151,12 +194,24 @@ def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:
 def summarise(study: optuna.Study, confirm: optuna.Study, metrics: Sequence[str]) -> dict[int, dict[str, Any]]:
     """Per confirmed trial and metric: seed mean, seed SD, interval and gain; written onto the main trials."""
     runs = [t for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
-    base = [t.user_attrs.get(keys.PER_QUESTION) for t in runs if t.user_attrs.get(keys.CONFIRMS) == BASE]
-    base_pq = base[0] if base else None
+    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+    base_runs = {_base_key(by_number, t): t for t in runs if t.user_attrs.get(keys.CONFIRMS) == BASE}
+    bases = {key: t.user_attrs.get(keys.PER_QUESTION) for key, t in base_runs.items()}
+    base_trial = next((t for t in by_number.values() if is_base(t)), None)
     out: dict[int, dict[str, Any]] = {}
     for number in sorted({t.user_attrs[keys.CONFIRMS] for t in runs} - {BASE}):
         mine = [t for t in runs if t.user_attrs.get(keys.CONFIRMS) == number]
+        # The base answering with this configuration's decoding and prompt. A confirmation from before
+        # 2026-12-07 has only the base trial's run (default decoding), and its gains are marked so.
+        key = _key(by_number[number])
+        fair = key in bases
+        base_pq = bases.get(key) or bases.get(_key(base_trial) if base_trial is not None else None)
         table = {m: _summary(m, mine, base_pq) for m in metrics}
+        for entry in table.values():
+            if entry is not None and entry.get("gain") is not None:
+                entry["gain"]["against"] = keys.SAME_DECODING if fair else "base trial (default decoding)"
+        if fair:
+            _add_test_gains(table, mine, base_runs[key])
         table = {m: v for m, v in table.items() if v is not None}
         out[number] = table
     # Optuna freezes a finished trial's attributes: the summary lives on the study, by trial number.
@@ -183,6 +238,20 @@ def _summary(metric: str, runs: Sequence[FrozenTrial], base_pq: dict[str, list] 
     return entry
 
 
+def _add_test_gains(table: dict[str, Any], runs: Sequence[FrozenTrial], base: FrozenTrial) -> None:
+    """The seed-averaged gain over the base (same decoding) on the test split, which chose nothing: ``test_gain``."""
+    base_pq = base.user_attrs.get(keys.TEST_PER_QUESTION) or {}
+    tests = [t.user_attrs.get(keys.TEST_PER_QUESTION) or {} for t in runs]
+    for metric, entry in table.items():
+        series = [t.get(metric) for t in tests]
+        if entry is None or metric not in base_pq or not all(series) or len({len(s) for s in series}) != 1:
+            continue
+        averaged = [statistics.fmean(col) for col in zip(*series)]
+        gains = objectives.gain_table({metric: averaged}, base_pq, [metric])
+        if metric in gains:
+            entry["test_gain"] = {**gains[metric], "against": keys.SAME_DECODING}
+
+
 def confirmed(study: optuna.Study) -> dict[int, dict[str, Any]]:
     """The confirmation summary a study holds: trial number -> metric -> seed mean, SD, interval, gain."""
     return {int(n): table for n, table in (study.user_attrs.get(keys.CONFIRMED) or {}).items()}
@@ -204,8 +273,26 @@ def table_lines(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -
         interval = f"[{e['low']:.4f}, {e['high']:.4f}]" if "low" in e else "-"
         g = e.get("gain")
         gain = f"{g['gain']:+.4f} [{g['gain_ci95'][0]:+.4f}, {g['gain_ci95'][1]:+.4f}]" if g else "-"
-        lines.append(f"{number:>6} {e['seeds']:>5} {e['mean']:>14.4f} {sd:>8}  {interval:<18} {gain}")
+        t = e.get("test_gain")
+        test = f"   test {t['gain']:+.4f} [{t['gain_ci95'][0]:+.4f}, {t['gain_ci95'][1]:+.4f}]" if t else ""
+        lines.append(f"{number:>6} {e['seeds']:>5} {e['mean']:>14.4f} {sd:>8}  {interval:<18} {gain}{test}")
     return lines
+
+
+def held_out_verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> str | None:
+    """The claim on questions that chose nothing: the best confirmed configuration (by its validation seed
+    mean, as export picks it) against the base with the same decoding on the untouched test split."""
+    ranked = sorted((n for n, t in table.items() if metric in t), key=lambda n: table[n][metric]["mean"],
+                    reverse=maximize)
+    if not ranked or not table[ranked[0]][metric].get("test_gain"):
+        return None
+    n, entry = ranked[0], table[ranked[0]][metric]
+    gain = objectives.Gain.from_dict(entry["test_gain"])
+    if gain is None:
+        return None
+    where = (f"mean of {entry['seeds']} seeds, {gain.questions} test questions that chose nothing, "
+             "against the base model answering with the same decoding")
+    return f"{metric}: " + objectives.verdict(metric, gain, maximize, who=f"trial {n}, the best confirmed,", where=where)
 
 
 def verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> str:
@@ -218,14 +305,21 @@ def verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> st
         n, g = max(real.items(), key=lambda kv: kv[1]["gain"] if maximize else -kv[1]["gain"])
         lo, hi = g["gain_ci95"]
         return (f"{metric}: trial {n} beats the base model by {g['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}] "
-                f"(mean of {table[n][metric]['seeds']} seeds, {g['questions']} questions)")
+                f"(mean of {table[n][metric]['seeds']} seeds, {g['questions']} questions; {_basis(g)})")
     n, g = max(gains.items(), key=lambda kv: kv[1]["gain"] if maximize else -kv[1]["gain"])
     lo, hi = g["gain_ci95"]
     worse = hi < 0 if maximize else lo > 0
     reading = ("so even the best is worse than the untuned base model" if worse
                else "which includes no improvement")
     return (f"{metric}: no configuration beats the base model; the best, trial {n}, gains {g['gain']:+.4g}, "
-            f"95 % interval [{lo:+.4g}, {hi:+.4g}], {reading}")
+            f"95 % interval [{lo:+.4g}, {hi:+.4g}], {reading} ({_basis(g)})")
+
+
+def _basis(gain: dict[str, Any]) -> str:
+    """Against which base, on which questions: a validation gain is on the questions that chose the configuration."""
+    against = gain.get("against") or "the base trial (default decoding)"
+    return (f"against the {against}; validation questions, which chose these configurations: optimistic, "
+            "the untouched test split is study.export's")
 
 
 def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | None = None, allow_hub: bool = False,
@@ -239,9 +333,11 @@ def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | N
     objectives_ = [Objective(m, "maximize" if d == optuna.study.StudyDirection.MAXIMIZE else "minimize")
                    for m, d in zip(names, study.directions)]
     confirm_study = confirmation_study(study, storage)
-    runs = plan(chosen, seeds)
+    base_trial = next((t for t in study.get_trials(deepcopy=False) if is_base(t)), None)
+    runs = plan(chosen, seeds, _key(base_trial) if base_trial is not None else None)
     if run_fn is None:
-        run_fn = _fine_tune(_config({t.number: t for t in study.get_trials(deepcopy=False)}, runs[1]),
+        run_fn = _fine_tune(_config({t.number: t for t in study.get_trials(deepcopy=False)},
+                                    next(r for r in runs if r.confirms != BASE)),
                             allow_hub, show_progress)
     say(f"confirming trials {', '.join(str(t.number) for t in chosen)} with {seeds} fresh seeds each "
         f"and the base model: {len(runs)} runs in study '{confirm_study.study_name}'")
@@ -257,6 +353,8 @@ def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | N
         lines.append(f"noise floor: one configuration's {metric} varies by {floor:.4f} (SD) from seed to seed")
     lines += [verdict(table, m, objectives.METRICS.get(m, "max") == "max") for m in names
               if any(m in t and t[m].get("gain") for t in table.values())]
+    held_out = [held_out_verdict(table, m, objectives.METRICS.get(m, "max") == "max") for m in names]
+    lines += [line for line in held_out if line]
     return lines
 
 
@@ -265,9 +363,26 @@ def _fine_tune(cfg: TrialConfig, allow_hub: bool, show_progress: bool) -> RunFn:
     from study.finetune.trial import run_trial, score_base_model
     from study.finetune.workbench import Workbench
 
+    from study.finetune.fair_base import score_pairs
+
     bench = Workbench.load(cfg, allow_hub=allow_hub)
+    test = list(bench.splits.test)
 
     def run(cfg: TrialConfig, base: bool) -> Any:
-        return score_base_model(cfg, bench) if base else run_trial(cfg, bench, show_progress=show_progress)
+        # Each run answers the untouched test split too: the claim against the base is made there,
+        # on questions that took no part in choosing the configuration.
+        scored: dict[str, Any] = {}
+
+        def on_test(model: Any) -> None:
+            if test:
+                scored["test"] = score_pairs(model, bench, cfg, test).per_item
+
+        if base:
+            result = score_base_model(cfg, bench)
+            on_test(bench.base.model)
+        else:
+            result = run_trial(cfg, bench, show_progress=show_progress, on_trained=on_test)
+        result.test_per_item = scored.get("test")
+        return result
 
     return run

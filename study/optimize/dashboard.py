@@ -64,11 +64,22 @@ def _num(value: Any) -> str:
     return f"{value:.4g}"
 
 
+#: Under every validation gain: those questions chose the trial, so the gain flatters it.
+SELECTION_CAVEAT = (
+    "Gains are on the validation questions that chose this configuration, so they are optimistic (the winner's "
+    "curse); they compare with the base model answering with this trial's decoding and prompt; a gain over the base trial's "
+    "default decoding that vanishes then is marked as decoding only. The unbiased comparison is "
+    "`study.export` on the untouched test split."
+)
+
+
 def metrics_table(attrs: Mapping[str, Any], objective_names: Sequence[str]) -> list[str]:
     metrics = keys.trial_metrics(attrs)
     intervals = attrs.get(keys.INTERVALS) or {}
     gains = attrs.get(keys.GAIN_VS_BASE) or {}
-    lines = ["| metric | value | 95 % interval | gain vs base [95 %] | p |", "|---|---|---|---|---|"]
+    default = attrs.get(keys.GAIN_VS_BASE_DEFAULT) or {}
+    against = "base, same decoding" if attrs.get(keys.GAIN_BASIS) == keys.SAME_DECODING else "base"
+    lines = [f"| metric | value | 95 % interval | gain vs {against} [95 %] | p |", "|---|---|---|---|---|"]
     order = list(objective_names) + sorted(k for k in metrics if k not in objective_names)
     for name in order:
         if name not in metrics:
@@ -78,6 +89,8 @@ def metrics_table(attrs: Mapping[str, Any], objective_names: Sequence[str]) -> l
         g = gains.get(name)
         gain = f"{g['gain']:+.4g} [{g['gain_ci95'][0]:+.4g}, {g['gain_ci95'][1]:+.4g}]" if g else ""
         p = _num(g["p_value"]) if g and g.get("p_value") is not None else ""
+        if g and objectives.decoding_only(g, default.get(name), objectives.METRICS.get(name, "max") == "max"):
+            gain += " (decoding only)"
         label = f"**{name}**" if name in objective_names else name
         lines.append(f"| {label} | {_num(metrics[name])} | {interval} | {gain} | {p} |")
     return lines
@@ -125,6 +138,8 @@ def trial_note(trial: FrozenTrial, objective_names: Sequence[str], questions: Se
     parts = [title, *why]
     if keys.trial_metrics(attrs):
         parts += ["### Scores (validation split)", *metrics_table(attrs, objective_names)]
+        if attrs.get(keys.GAIN_VS_BASE) and not base:
+            parts.append(SELECTION_CAVEAT)
     if attrs.get(keys.CONFIG):
         parts += ["### Configuration", *config_table(attrs[keys.CONFIG], trial.params)]
     answers = attrs.get(keys.ANSWERS) or []

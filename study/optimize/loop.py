@@ -63,6 +63,7 @@ class StudyRunner:
     save_adapters: bool = False  # and the adapters of Pareto trials (study.optimize.adapters)
     _base_per_question: dict[str, list] | None = None
     _adapters: AdapterKeeper | None = None
+    _trial_fn: TrialFn | None = None
 
     def open(self) -> optuna.Study:
         """Create the study and its pruning study, or load them to resume; loads no model."""
@@ -111,7 +112,7 @@ class StudyRunner:
         # here, for the trial and its pruning trial alike.
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
         self.open()
-        trial_fn = self._load_trial_fn()
+        trial_fn = self._trial_fn = self._load_trial_fn()
         self._study_notes(self.study.user_attrs.get(keys.BERTSCORE_ENCODER))
         failed_in_a_row: list[tuple[int, str]] = []  # (trial number, reason)
         bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not self.show_progress, position=0)
@@ -199,6 +200,7 @@ class StudyRunner:
             handle.finish(TrialState.COMPLETE, values)
         self._notes(handle._trial_id)
         self._base_per_question = result.per_item
+        self._remember_base(result.per_item)
         shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, values))
         self._say(f"trial {handle.number:>3} COMPLETE  {shown}  ({time.perf_counter() - start:.0f} s)  "
                   f"(the base model, untuned: {decoding})")
@@ -209,7 +211,14 @@ class StudyRunner:
             base = reference.completed_base(self.study)
             if base is not None:
                 self._base_per_question = base.user_attrs.get(keys.PER_QUESTION)
+                self._remember_base(self._base_per_question)
         return self._base_per_question
+
+    def _remember_base(self, per_question: dict[str, list] | None) -> None:
+        """A trial that answers as the base trial did is compared with the base trial's own answers: none generated."""
+        known = getattr(self._trial_fn, "base_answers", None)
+        if known is not None and per_question:
+            known.remember(reference.reference_config(self.base_cfg, set(self.space.dimensions))[0], per_question)
 
     def _one_trial(self, trial_fn: TrialFn) -> tuple[int, TrialState, str]:
         """Run one trial to its end; returns its number, final state and the reason of a failure."""
@@ -260,7 +269,8 @@ class StudyRunner:
         per_question = {**per_question, **items}
         record_result(trial, result.metrics, result.history, self.splits.val, result.predictions,
                       self.settings.sample_answers)
-        record_scores(trial, per_question, self._base_scores(), [o.metric for o in self.objectives])
+        record_scores(trial, per_question, self._base_scores(), [o.metric for o in self.objectives],
+                      same_decoding=getattr(result, "base_per_item", None))
         self._upload(trial, result.predictions, per_question)
         if result.pruned_at is not None:
             trial.set_user_attr(keys.PRUNED_AT, result.pruned_at)
@@ -338,6 +348,9 @@ class FineTune:
                  adapters: AdapterKeeper | None = None) -> None:
         self.bench, self.settings, self.show_progress = bench, settings, show_progress
         self.adapters = adapters  # keeps each trained adapter until the loop knows whether it is a Pareto trial
+        from study.finetune.fair_base import BaseAnswers
+
+        self.base_answers = BaseAnswers(bench)  # the base model with each trial's decoding, for fair gains
 
     def __call__(self, cfg: TrialConfig, monitor: TrialPruning | None) -> Any:
         from study.finetune.trial import run_trial
@@ -345,7 +358,7 @@ class FineTune:
         wilcoxon = self.settings.pruner == "wilcoxon"
         if self.adapters is not None:
             self.adapters.drop()  # the last trial's, if it was pruned or failed after training
-        return run_trial(
+        result = run_trial(
             cfg,
             self.bench,
             monitor,
@@ -357,6 +370,9 @@ class FineTune:
             show_progress=self.show_progress,
             on_trained=self.adapters.keep if self.adapters is not None else None,
         )
+        if result.pruned_at is None:  # a finished trial's gains compare it with the base answering as it does
+            result.base_per_item = self.base_answers(cfg).per_item
+        return result
 
     def score_base(self, cfg: TrialConfig) -> Any:
         from study.finetune.trial import score_base_model

@@ -47,17 +47,26 @@ def record_result(trial: Any, metrics: dict[str, float], history: Sequence[dict[
 
 
 def record_scores(trial: Any, per_question: Mapping[str, Sequence[Any]],
-                  base_per_question: Mapping[str, Sequence[Any]] | None, metrics: Sequence[str]) -> None:
+                  base_per_question: Mapping[str, Sequence[Any]] | None, metrics: Sequence[str],
+                  same_decoding: Mapping[str, Sequence[Any]] | None = None) -> None:
     """Per-question scores, a 95 % interval for every metric, and the paired gain over the base model.
 
-    ``metrics`` are those whose gain is recorded (the objectives); the gain is left out while
-    the base model is not scored yet (the report computes it from the per-question scores).
+    ``metrics`` are those whose gain is recorded (the objectives). ``same_decoding``: the base model's
+    per-question scores with the trial's own decoding and prompt (:mod:`study.finetune.fair_base`);
+    where given, ``gain_vs_base`` is measured against it, and the gain against ``base_per_question``
+    (the base trial, default decoding) is kept beside it, so a gain that is only decoding shows as
+    such. Gains are left out while no base is scored (the report computes them from the per-question scores).
     """
     if not per_question:
         return
     trial.set_user_attr(keys.PER_QUESTION, {k: list(v) for k, v in per_question.items()})
     trial.set_user_attr(keys.INTERVALS, {k: i.to_dict() for k, i in objectives.interval_table(per_question).items()})
-    if base_per_question:
+    if same_decoding:
+        trial.set_user_attr(keys.GAIN_VS_BASE, objectives.gain_table(per_question, same_decoding, metrics))
+        trial.set_user_attr(keys.GAIN_BASIS, keys.SAME_DECODING)
+        if base_per_question:
+            trial.set_user_attr(keys.GAIN_VS_BASE_DEFAULT, objectives.gain_table(per_question, base_per_question, metrics))
+    elif base_per_question:
         trial.set_user_attr(keys.GAIN_VS_BASE, objectives.gain_table(per_question, base_per_question, metrics))
 
 

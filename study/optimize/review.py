@@ -107,7 +107,7 @@ def create_review(storage: Any, main: optuna.Study, rater: str, items: Sequence[
     review = optuna.create_study(storage=storage, study_name=review_name(main.study_name, rater),
                                  directions=[c.direction for c in RUBRIC])
     key = {"main": main.study_name, "rater": rater,
-           "arms": {a.label: {"trial": a.trial, "base": a.base, "decoding": a.decoding} for a in arms},
+           "arms": {a.label: {"trial": a.trial, "base": a.base, "inference": a.inference} for a in arms},
            "items": {str(i): {"arm": it.arm, "question": it.question, "scores": it.scores,
                               "text": {"question": it.question_text, "reference": it.reference, "answer": it.answer}}
                      for i, it in enumerate(items)}}

@@ -1,12 +1,13 @@
 """What a clinicians' review shows: the chosen configurations' answers and the base model's, under the same decoding.
 
 An *arm* is one set of validation answers with their per-question scores: a configuration
-(a trial of the main study) or the base model under one decoding. Decoding is searched, so
-a configuration that samples at temperature 0.7 is compared with the base model sampling at
-0.7, not with the base model's greedy answers: where the study's base trial decoded
-otherwise, the base model answers again under that decoding (:func:`base_answers`, which
-loads the model) and the answers are kept on the main study (``review_base_answers``), so a
-second rater or ``results`` does not generate them again.
+(a trial of the main study) or the base model under one set of inference settings (decoding,
+prompt, retrieval: :meth:`TrialConfig.inference_key`). They are searched, so a configuration
+that samples at temperature 0.7 is compared with the base model sampling at 0.7, not with
+the base model's greedy answers: where the study's base trial answered otherwise, the base
+model answers again as the configuration does (:func:`base_answers`, which loads the model;
+:mod:`study.finetune.fair_base` scores it) and the answers are kept on the main study
+(``review_base_answers``), so a second rater does not generate them again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 import objectives
 from study.core import keys
-from study.core.config import DecodingConfig, TrialConfig
+from study.core.config import TrialConfig
 from study.core.errors import StudyError
 from study.optimize.records import trial_config
 from study.optimize.reference import completed_base, is_base
@@ -36,17 +37,10 @@ class Arm:
 
     label: str  # "trial 7", "base" or "base (decoding of trial 7)"
     trial: int | None  # the main study's trial; None for the base model
-    decoding: str  # decoding_key of the decoding it answered with
+    inference: str  # TrialConfig.inference_key() of the settings it answered with
     answers: tuple[str, ...]
     scores: Mapping[str, Sequence[Any]]  # metric -> per-question score, validation order
     base: str | None = None  # a configuration's base arm (same decoding); None for a base arm
-
-
-def decoding_key(decoding: DecodingConfig) -> str:
-    """A decoding as a short stable string; the batch size is left out (it does not choose the answers)."""
-    d = dataclasses.asdict(decoding)
-    d.pop("batch_size", None)
-    return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
 
 def choose_configurations(study: optuna.Study, spec: str) -> list[FrozenTrial]:
@@ -98,7 +92,7 @@ def _validation_scores(per_question: Mapping[str, Sequence[Any]]) -> dict[str, l
 
 def trial_arm(trial: FrozenTrial, base: str | None) -> Arm:
     attrs = trial.user_attrs
-    return Arm(f"trial {trial.number}", trial.number, decoding_key(trial_config(trial).decoding),
+    return Arm(f"trial {trial.number}", trial.number, trial_config(trial).inference_key(),
                tuple(attrs.get(keys.ANSWERS) or ()), _validation_scores(attrs.get(keys.PER_QUESTION) or {}), base)
 
 
@@ -106,58 +100,56 @@ BaseAnswers = Callable[[TrialConfig], Mapping[str, Any]]
 
 
 def arms(study: optuna.Study, chosen: Sequence[FrozenTrial], generate: BaseAnswers | None = None) -> list[Arm]:
-    """The configurations' arms and one base arm per decoding among them.
+    """The configurations' arms and one base arm per set of inference settings among them.
 
-    The study's scored base trial gives the base arm of its own decoding; any other decoding
-    comes from the main study's ``review_base_answers``, or is generated with ``generate``
-    (default :func:`base_answers`) and stored there.
+    The study's scored base trial gives the base arm of its own settings; any other comes from
+    the main study's ``review_base_answers``, or is generated with ``generate`` (default
+    :func:`base_answers`) and stored there.
     """
     base_trial = completed_base(study)
     if base_trial is None or keys.CONFIG not in base_trial.user_attrs:
         raise StudyError(f"study '{study.study_name}' has no scored base model to compare the answers with")
-    base_cfg = trial_config(base_trial)
     stored = dict(study.user_attrs.get(keys.REVIEW_BASE_ANSWERS) or {})
     by_decoding: dict[str, Arm] = {}
     configs = []
     for trial in chosen:
         cfg = trial_config(trial)
-        key = decoding_key(cfg.decoding)
+        key = cfg.inference_key()
         if key not in by_decoding:
-            by_decoding[key] = _base_arm(study, base_trial, base_cfg, cfg, key, stored, generate or base_answers,
+            by_decoding[key] = _base_arm(study, base_trial, cfg, key, stored, generate or base_answers,
                                          label_from=trial.number)
         configs.append(trial_arm(trial, by_decoding[key].label))
-    if len(by_decoding) == 1:  # one decoding: the base arm is simply "base"
+    if len(by_decoding) == 1:  # one set of settings: the base arm is simply "base"
         only = next(iter(by_decoding.values()))
-        by_decoding = {only.decoding: dataclasses.replace(only, label=BASE)}
+        by_decoding = {only.inference: dataclasses.replace(only, label=BASE)}
         configs = [dataclasses.replace(c, base=BASE) for c in configs]
     return configs + list(by_decoding.values())
 
 
-def _base_arm(study: optuna.Study, base_trial: FrozenTrial, base_cfg: TrialConfig, cfg: TrialConfig, key: str,
+def _base_arm(study: optuna.Study, base_trial: FrozenTrial, cfg: TrialConfig, key: str,
               stored: dict[str, Any], generate: BaseAnswers, label_from: int) -> Arm:
     label = f"{BASE} (decoding of trial {label_from})"
-    if key == decoding_key(base_cfg.decoding):
+    if key == trial_config(base_trial).inference_key():
         attrs = base_trial.user_attrs
         return Arm(label, None, key, tuple(attrs.get(keys.ANSWERS) or ()),
                    _validation_scores(attrs.get(keys.PER_QUESTION) or {}))
     if key not in stored:
-        stored[key] = dict(generate(dataclasses.replace(base_cfg, decoding=cfg.decoding)))
+        stored[key] = dict(generate(cfg))
         study.set_user_attr(keys.REVIEW_BASE_ANSWERS, stored)
     return Arm(label, None, key, tuple(stored[key]["answers"]), _validation_scores(stored[key]["per_question"]))
 
 
 def base_answers(cfg: TrialConfig) -> dict[str, Any]:
-    """The untuned base model's validation answers and per-question scores under ``cfg`` (loads the model).
-
-    Scored as the study scores its base trial (:func:`study.finetune.trial.score_base_model`),
-    with the decoding of the configuration it is compared with.
-    """
-    from study.finetune.trial import score_base_model
+    """The untuned base model's validation answers and per-question scores with ``cfg``'s decoding, prompt and
+    retrieval (loads the model; :func:`study.finetune.fair_base.score_pairs` answers as a trial's base is scored)."""
+    from study.finetune.fair_base import score_pairs
     from study.finetune.workbench import Workbench
 
-    print(f"the base model answers the validation questions with another decoding ({decoding_key(cfg.decoding)})")
-    result = score_base_model(cfg, Workbench.load(cfg))
+    print("the base model answers the validation questions with the decoding of the configurations "
+          f"({json.loads(cfg.inference_key())['decoding']})")
+    bench = Workbench.load(cfg)
+    evaluation = score_pairs(bench.base.model, bench, cfg)
     # JSON has no NaN (Optuna stores user attributes as JSON)
     per_question = {m: [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
-                    for m, values in _validation_scores(result.per_item).items()}
-    return {"answers": list(result.predictions), "per_question": per_question}
+                    for m, values in _validation_scores(evaluation.per_item).items()}
+    return {"answers": list(evaluation.predictions), "per_question": per_question}

@@ -9,7 +9,7 @@ import pytest
 from review_study import make_study
 
 from study.core import keys
-from study.optimize.review_arms import arms, choose_configurations, decoding_key
+from study.optimize.review_arms import arms, choose_configurations
 from study.optimize.review_store import RUBRIC, note_body, rate, ratings, review_key, unrated
 from study.review import main
 
@@ -132,15 +132,15 @@ def test_a_configuration_with_another_decoding_is_compared_with_the_base_answeri
     asked = []
 
     def generate(cfg):
-        asked.append(cfg.decoding)
+        asked.append(cfg)
         return {"answers": ["sampled base answer"] * 6, "per_question": {"rougeL": [0.2] * 6}}
 
     chosen = choose_configurations(study, "1,3")
     got = {a.label: a for a in arms(study, chosen, generate)}
-    assert [d.temperature for d in asked] == [0.7]
+    assert [c.decoding.temperature for c in asked] == [0.7]
     assert got["trial 1"].base == "base (decoding of trial 1)" and got["trial 3"].base == "base (decoding of trial 3)"
     assert got["base (decoding of trial 3)"].answers[0] == "sampled base answer"
-    assert got["base (decoding of trial 3)"].decoding == decoding_key(asked[0])
+    assert got["base (decoding of trial 3)"].inference == asked[0].inference_key()
     # stored on the main study: a second rater does not generate them again
     again = arms(optuna.load_study(study_name="s", storage=url), chosen, generate)
     assert len(asked) == 1 and len(again) == 4
@@ -154,7 +154,7 @@ def test_the_base_model_answers_again_with_the_configurations_decoding(tmp_path,
                  "--questions", "3"]) == 0
     stored = optuna.load_study(study_name="s", storage=url).user_attrs[keys.REVIEW_BASE_ANSWERS]
     (decoding, generated), = stored.items()
-    assert json.loads(decoding)["temperature"] == 0.7
+    assert json.loads(decoding)["decoding"]["temperature"] == 0.7
     assert len(generated["answers"]) == 6 and {"rougeL", "bertscore_f1"} <= set(generated["per_question"])
     review = _review(url, "alice")
     shown = {e["text"]["answer"] for e in review_key(review)["items"].values() if e["arm"] == "base"}

@@ -56,6 +56,10 @@ def choose_configurations(study: optuna.Study, spec: str) -> list[FrozenTrial]:
                              f"(run python -m study.confirm --study-name {study.study_name}, or pass --configs pareto)")
     elif spec == "pareto":
         numbers = sorted(t.number for t in study.best_trials if t.number in complete)
+        if complete and not numbers:
+            raise StudyError(f"--configs pareto: the Pareto front of '{study.study_name}' holds only the base model; "
+                             f"name the trials to review (--configs N,M; fine-tunes: "
+                             f"{', '.join(map(str, sorted(complete)))})")
     else:
         try:
             numbers = [int(x) for x in spec.split(",") if x.strip()]

@@ -12,7 +12,6 @@ model answers again as the configuration does (:func:`base_answers`, which loads
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ BASE = "base"
 class Arm:
     """One set of answers shown to the raters: a configuration's, or the base model's under one decoding."""
 
-    label: str  # "trial 7", "base" or "base (decoding of trial 7)"
+    label: str  # "trial 7", "base" (as the base trial answered) or "base as trial 7" (with trial 7's settings)
     trial: int | None  # the main study's trial; None for the base model
     inference: str  # TrialConfig.inference_key() of the settings it answered with
     answers: tuple[str, ...]
@@ -106,36 +105,36 @@ BaseAnswers = Callable[[TrialConfig], Mapping[str, Any]]
 def arms(study: optuna.Study, chosen: Sequence[FrozenTrial], generate: BaseAnswers | None = None) -> list[Arm]:
     """The configurations' arms and one base arm per set of inference settings among them.
 
-    The study's scored base trial gives the base arm of its own settings; any other comes from
-    the main study's ``review_base_answers``, or is generated with ``generate`` (default
-    :func:`base_answers`) and stored there.
+    The study's scored base trial gives the base arm of its own settings ("base"); any other
+    ("base as trial N", N the study's first fine-tune with those settings, so that every rater's
+    review names it alike) comes from the main study's ``review_base_answers``, or is generated
+    with ``generate`` (default :func:`base_answers`) and stored there.
     """
     base_trial = completed_base(study)
     if base_trial is None or keys.CONFIG not in base_trial.user_attrs:
         raise StudyError(f"study '{study.study_name}' has no scored base model to compare the answers with")
     stored = dict(study.user_attrs.get(keys.REVIEW_BASE_ANSWERS) or {})
-    by_decoding: dict[str, Arm] = {}
+    first_with: dict[str, int] = {}
+    for t in sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: t.number):
+        if keys.CONFIG in t.user_attrs and not is_base(t):
+            first_with.setdefault(trial_config(t).inference_key(), t.number)
+    by_settings: dict[str, Arm] = {}
     configs = []
     for trial in chosen:
         cfg = trial_config(trial)
         key = cfg.inference_key()
-        if key not in by_decoding:
-            by_decoding[key] = _base_arm(study, base_trial, cfg, key, stored, generate or base_answers,
-                                         label_from=trial.number)
-        configs.append(trial_arm(trial, by_decoding[key].label))
-    if len(by_decoding) == 1:  # one set of settings: the base arm is simply "base"
-        only = next(iter(by_decoding.values()))
-        by_decoding = {only.inference: dataclasses.replace(only, label=BASE)}
-        configs = [dataclasses.replace(c, base=BASE) for c in configs]
-    return configs + list(by_decoding.values())
+        if key not in by_settings:
+            by_settings[key] = _base_arm(study, base_trial, cfg, key, stored, generate or base_answers,
+                                         label=f"{BASE} as trial {first_with.get(key, trial.number)}")
+        configs.append(trial_arm(trial, by_settings[key].label))
+    return configs + list(by_settings.values())
 
 
 def _base_arm(study: optuna.Study, base_trial: FrozenTrial, cfg: TrialConfig, key: str,
-              stored: dict[str, Any], generate: BaseAnswers, label_from: int) -> Arm:
-    label = f"{BASE} (decoding of trial {label_from})"
+              stored: dict[str, Any], generate: BaseAnswers, label: str) -> Arm:
     if key == trial_config(base_trial).inference_key():
         attrs = base_trial.user_attrs
-        return Arm(label, None, key, tuple(attrs.get(keys.ANSWERS) or ()),
+        return Arm(BASE, None, key, tuple(attrs.get(keys.ANSWERS) or ()),
                    _validation_scores(attrs.get(keys.PER_QUESTION) or {}))
     if key not in stored:
         stored[key] = dict(generate(cfg))

@@ -138,9 +138,10 @@ def test_a_configuration_with_another_decoding_is_compared_with_the_base_answeri
     chosen = choose_configurations(study, "1,3")
     got = {a.label: a for a in arms(study, chosen, generate)}
     assert [c.decoding.temperature for c in asked] == [0.7]
-    assert got["trial 1"].base == "base (decoding of trial 1)" and got["trial 3"].base == "base (decoding of trial 3)"
-    assert got["base (decoding of trial 3)"].answers[0] == "sampled base answer"
-    assert got["base (decoding of trial 3)"].inference == asked[0].inference_key()
+    assert got["trial 1"].base == "base" and got["trial 3"].base == "base as trial 3"
+    assert got["base as trial 3"].answers[0] == "sampled base answer"
+    assert got["base as trial 3"].inference == asked[0].inference_key()
+    assert got["base"].answers == tuple(study.trials[0].user_attrs["answers"])
     # stored on the main study: a second rater does not generate them again
     again = arms(optuna.load_study(study_name="s", storage=url), chosen, generate)
     assert len(asked) == 1 and len(again) == 4
@@ -157,7 +158,7 @@ def test_the_base_model_answers_again_with_the_configurations_decoding(tmp_path,
     assert json.loads(decoding)["decoding"]["temperature"] == 0.7
     assert len(generated["answers"]) == 6 and {"rougeL", "bertscore_f1"} <= set(generated["per_question"])
     review = _review(url, "alice")
-    shown = {e["text"]["answer"] for e in review_key(review)["items"].values() if e["arm"] == "base"}
+    shown = {e["text"]["answer"] for e in review_key(review)["items"].values() if e["arm"] == "base as trial 3"}
     assert shown <= set(generated["answers"][:3])  # the base items are the newly generated answers
 
 

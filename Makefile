@@ -8,7 +8,11 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 TRIALS ?= 50
 
-.PHONY: setup model study smoke test test-fast bench screenshots clean
+.PHONY: setup model study smoke test test-fast bench screenshots browser clean
+
+# Debian's chromium and its driver: the review's browser test (and make screenshots) drive them.
+# Installed where apt-get may run (root); elsewhere the browser test is skipped and says why.
+CHROMIUM_PACKAGES := chromium chromium-driver
 
 setup: $(VENV)/.installed
 
@@ -32,7 +36,12 @@ study: model
 smoke: model
 	$(PY) -m study.run --space smoke
 
-test: model
+browser:
+	@command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get install -y -qq $(CHROMIUM_PACKAGES) || (apt-get update -qq && apt-get install -y -qq $(CHROMIUM_PACKAGES))); } || \
+	  echo "chromium not installed: the review's browser test will be skipped"
+
+test: model browser
 	$(VENV)/bin/lint-imports --no-logo --no-cache
 	$(PY) -m pytest -q
 

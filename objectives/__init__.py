@@ -6,6 +6,16 @@ directly: ``evaluate.load`` would fetch metric code from the hub at run time.
 
 from __future__ import annotations
 
+from objectives._agreement import (
+    MetricAgreement,
+    cohen_kappa,
+    correlation_interval,
+    krippendorff_alpha,
+    metric_agreement,
+    rater_agreement,
+    share_interval,
+    wilson_interval,
+)
 from objectives._bertscore import BertScorer, default_encoder_path, encoder_warning
 from objectives._language import Language, detect_language, language
 from objectives._selfcheck import SelfCheck, checked_language, self_check
@@ -57,6 +67,14 @@ __all__ = [
     "direction_of",
     "dominates",
     "pareto_front",
+    "MetricAgreement",
+    "cohen_kappa",
+    "correlation_interval",
+    "krippendorff_alpha",
+    "metric_agreement",
+    "rater_agreement",
+    "share_interval",
+    "wilson_interval",
     "Gain",
     "decoding_only",
     "verdict",

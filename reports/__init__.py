@@ -10,8 +10,8 @@ dataclasses) beside its figure, in the habit of ``optuna.visualization``:
   (:mod:`~reports._vs_base`) and the confirmation with fresh seeds (:mod:`~reports._confirmation`),
   metric correlations (:mod:`~reports._correlation`), base model versus exported trials on the test split
   (:mod:`~reports._held_out`), forgetting (:mod:`~reports._forgetting`), continued pre-training
-  (:mod:`~reports._pretraining`), answer length (:mod:`~reports._length`) and human ratings
-  (:mod:`~reports._human`). Each shows a short note where its data are not in the study yet.
+  (:mod:`~reports._pretraining`), answer length (:mod:`~reports._length`) and the
+  clinicians' review (:mod:`~reports._review`). Each shows a short note where its data are not in the study yet.
 
 Every score is shown with its 95 % interval where the study stored one, and every gain over
 the base model with the interval of that gain; the base model (the trial with user attribute

@@ -20,13 +20,13 @@ from reports import (
     _correlation,
     _forgetting,
     _held_out,
-    _human,
     _knowledge,
     _length,
     _pretraining,
     _privacy,
     _proxy,
     _stopping,
+    _review,
     _vs_base,
 )
 from reports._block import FigureBlock
@@ -64,7 +64,7 @@ class Analyses:
     pretraining: _pretraining.Pretraining = _registered(_pretraining)
     knowledge: _knowledge.Knowledge = _registered(_knowledge)
     lengths: _length.LengthTradeoff = _registered(_length)
-    human: _human.HumanEval = _registered(_human)
+    review: _review.Review = _registered(_review)
     privacy: _privacy.Privacy = _registered(_privacy)
 
 

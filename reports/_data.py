@@ -36,7 +36,7 @@ class StudyData(StudyRows):
 
     histories: tuple[History, ...]
     importances: tuple[Importance, ...]
-    analyses: Analyses  # correlations, test split, forgetting, pre-training, length, human ratings
+    analyses: Analyses  # correlations, test split, forgetting, pre-training, length, clinicians' review
 
 
 def trial_rows(study: optuna.Study) -> tuple[TrialRow, ...]:

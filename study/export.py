@@ -241,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     from study.optimize.memorisation import memorisation_lines
     from study.optimize.records import trial_config
     from study.optimize.reference import completed_base
+    from study.optimize.review_results import trial_lines as review_lines
     from study.optimize.selection import pick_trials
     from study.optimize.storage import default_storage_url, load_existing_study
 
@@ -276,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             print(warning or f"  also in the dashboard's artifacts of study '{study.study_name}'")
         if test:
             print("\n".join(comparison_lines(test["test_comparison"])))
+        for line in review_lines(study.user_attrs.get(keys.REVIEW_RESULTS), frozen.number):
+            print(line)
     return 0
 
 

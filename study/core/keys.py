@@ -12,6 +12,8 @@ from typing import Any
 
 #: The pruning study of study S is S + PRUNING_SUFFIX (see study.optimize.pruning).
 PRUNING_SUFFIX = ".pruning"
+#: The clinicians' review of study S by rater R is the study S + REVIEW_INFIX + R (see study.review).
+REVIEW_INFIX = ".review."
 #: The confirmation runs of study S are the trials of study S + CONFIRM_SUFFIX (see study.confirm).
 CONFIRM_SUFFIX = ".confirm"
 
@@ -69,6 +71,12 @@ STOP = "stop"  # the stopping rule's decision that stopped the study (study.opti
 STOP_CURVE = "stop_curve"  # finished trials -> the rule's {best, estimate, noise, rule} at that decision (the report)
 HUMAN_EVAL = "human_eval"
 HUMAN_AGREEMENT = "human_agreement"
+REVIEW_RATERS = "review_raters"  # study.review start: rater -> {study, storage} of each rater's review study
+REVIEW_BASE_ANSWERS = "review_base_answers"  # decoding -> the base model's validation answers and scores
+REVIEW_RESULTS = "review_results"  # study.review results: shares, gains over the base, agreement, metric ranking
+
+# --- on a review study (<name>.review.<rater>): a system attribute, which optuna-dashboard does not show
+REVIEW_KEY = "lora_study:review_key"  # item (trial number) -> the arm and question it shows: the unblinding key
 
 
 def trial_metrics(user_attrs: Mapping[str, Any]) -> dict[str, float | None]:

@@ -3,7 +3,7 @@
 ``heart`` (fixtures ``study``, ``study_2d``, ``storage_url``): trials 0-3 are COMPLETE (trial 0
 dominates trial 1, so the Pareto front is 0, 2 and 3), trial 4 is PRUNED at epoch 2 with
 intermediate values, trial 5 FAILED; the storage also holds the ``.pruning`` companion study.
-It has none of the optional analysis data (test scores, human ratings, quiz accuracy).
+It has none of the optional analysis data (test scores, clinicians' review, quiz accuracy).
 
 ``clinical`` (fixtures ``clinical_study``, ``clinical_url``): everything the analyses registered in
 :mod:`reports._analyses` read; see :func:`build_clinical_study`.
@@ -133,9 +133,28 @@ CLINICAL_ATTRS: dict[str, Any] = {
         "3": {"rougeL": 0.33, "length_error": 0.45, "bleu": 0.35},
         "2": {"rougeL": 0.38, "length_error": 0.25, "bleu": 0.28},
     },
-    "human_eval": {"0": {"mean_rating": 3.1, "n": 20}, "2": {"mean_rating": 4.2, "n": 20},
-                   "3": {"mean_rating": 3.9, "n": 18}},
-    "human_agreement": {"bleu": None, "length_error": -0.5, "rougeL": 1.0},
+    "review_results": {  # as python -m study.review results stores it (two raters, 20 questions)
+        "raters": {"alice": 60, "bob": 60}, "units": 60,
+        "arms": {
+            "trial 2": {"trial": 2, "base": "base", "questions": 20,
+                        "correct": {"estimate": 0.6, "low": 0.39, "high": 0.78, "n": 20},
+                        "harmful": {"estimate": 0.05, "low": 0.01, "high": 0.24, "n": 20},
+                        "too short": {"estimate": 0.1, "low": 0.03, "high": 0.3, "n": 20},
+                        "right length": {"estimate": 0.8, "low": 0.58, "high": 0.92, "n": 20},
+                        "too long": {"estimate": 0.1, "low": 0.03, "high": 0.3, "n": 20},
+                        "vs_base": {"correct": {"estimate": 0.3, "low": 0.05, "high": 0.55, "n": 20},
+                                    "harmful": {"estimate": -0.05, "low": -0.15, "high": 0.05, "n": 20}}},
+            "base": {"trial": None, "base": None, "questions": 20,
+                     "correct": {"estimate": 0.3, "low": 0.15, "high": 0.52, "n": 20},
+                     "harmful": {"estimate": 0.1, "low": 0.03, "high": 0.3, "n": 20}},
+        },
+        "agreement": {"correct": {"statistic": "cohen_kappa", "estimate": 0.7, "low": 0.5, "high": 0.86, "n": 60}},
+        "disagreements": [{"arm": "trial 2", "question": 4, "on": ["correct"],
+                           "ratings": {"alice": "correct / no / right", "bob": "wrong / no / right"},
+                           "comments": {"bob": "wrong drug"}}],
+        "metrics": [{"metric": "rougeL", "method": "spearman", "estimate": 0.45, "low": 0.2, "high": 0.64, "n": 60},
+                    {"metric": "bleu", "method": "spearman", "estimate": 0.1, "low": -0.15, "high": 0.35, "n": 60}],
+    },
 }
 CLINICAL_DISTRIBUTIONS = {"lora.rank": CategoricalDistribution((4, 8, 16))}
 

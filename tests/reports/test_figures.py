@@ -8,7 +8,7 @@ from reports import build_figures, study_data
 def test_build_figures_gives_the_study_figures_then_the_analyses_in_order(study: optuna.Study) -> None:
     keys = [b.key for b in build_figures(study_data(study))]
     assert keys == ["pareto", "history", "importance", "parallel", "intermediate", "stopping",
-                    "proxy", "vs-base", "confirmation", "correlation", "test", "forgetting", "pretraining", "knowledge", "length", "human",
+                    "proxy", "vs-base", "confirmation", "correlation", "test", "forgetting", "pretraining", "knowledge", "length", "review",
                     "privacy"]
 
 

@@ -71,7 +71,7 @@ def test_report_of_a_study_without_trials_still_renders(tmp_path: Path) -> None:
 
 def test_report_has_a_section_per_analysis(clinical_study: optuna.Study) -> None:
     page = _page(clinical_study)
-    for anchor in ("correlation", "test", "forgetting", "pretraining", "length", "human"):
+    for anchor in ("correlation", "test", "forgetting", "pretraining", "length", "review"):
         assert f'<h2 id="{anchor}">' in page
     assert page.index('id="intermediate"') < page.index('id="correlation"') < page.index('id="best"')
 
@@ -89,13 +89,13 @@ def test_pretraining_table_gives_count_mean_and_best_per_group(clinical_study: o
             '<td><span class="num">0.275</span></td><td><span class="num">0.35</span></td>') in section
 
 
-def test_human_section_lists_ratings_beside_objectives_and_agreement(clinical_study: optuna.Study) -> None:
-    section = _section(_page(clinical_study), "human")
-    assert re.findall(r"<tr><td>(\d+)</td><td><span class=\"num\">([\d.]+)</span>", section) == [
-        ("2", "4.2"), ("3", "3.9"), ("0", "3.1")]
-    assert "<th>Spearman rho with human rating</th>" in section
-    assert '<td>length_error</td><td><span class="num">-0.5</span></td>' in section
-    assert '<td>bleu</td><td><span class="num">–</span></td>' in section
+def test_review_section_gives_shares_against_the_base_agreement_and_metrics(clinical_study: optuna.Study) -> None:
+    section = _section(_page(clinical_study), "review")
+    assert "<td>trial 2</td><td>20</td><td><span class=\"num\">0.60 [0.39, 0.78]</span></td>" in section
+    assert '<span class="num">+0.30 [+0.05, +0.55]</span>' in section  # correct, against the base
+    assert "<td>correct</td><td>cohen kappa</td>" in section
+    assert section.index("<td>rougeL</td>") < section.index("<td>bleu</td>")
+    assert "bob: wrong drug" in section
 
 
 def test_analysis_sections_without_their_data_are_notes(study: optuna.Study) -> None:
@@ -103,8 +103,8 @@ def test_analysis_sections_without_their_data_are_notes(study: optuna.Study) -> 
     assert "no test-split scores yet: run python -m study.export" in _section(page, "test")
     assert "general_accuracy" in _section(page, "forgetting")
     assert "nothing to compare" in _section(page, "pretraining")
-    assert "no human ratings yet" in _section(page, "human")
-    assert "<table>" not in _section(page, "test") + _section(page, "human")
+    assert "no clinicians&#x27; review yet" in _section(page, "review")
+    assert "<table>" not in _section(page, "test") + _section(page, "review")
 
 
 def test_blank_correlations_are_written_as_json_null() -> None:

@@ -64,5 +64,5 @@ def test_main_writes_the_analyses_of_a_study_with_every_attribute(clinical_url: 
     out = tmp_path / "clinical.html"
     assert main(["--study-name", "clinical", "--storage", clinical_url, "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
-    assert "Base model versus best trials (test split)" in page and "Human evaluation" in page
-    assert "no human ratings yet" not in page
+    assert "Base model versus best trials (test split)" in page and "Clinicians&#x27; review" in page
+    assert "no clinicians&#x27; review yet" not in page

@@ -1,7 +1,7 @@
 """Workers as separate processes: killed mid-trial, interrupted with Ctrl-C, started with --workers.
 
 A worker started by --workers handles the Ctrl-C its parent passes on with the same code as
-a worker started by hand; tests/study/test_run_cli.py checks what a lone worker prints.
+a worker started by hand; tests/study/commands/test_run_cli.py checks what a lone worker prints.
 
 The stub worker (``stub_worker.py``) is ``python -m study.run`` with stub trials; one test runs
 the real command with the tiny model. Storages are real: PostgreSQL when

@@ -13,7 +13,7 @@ import optuna
 import pytest
 from review_study import make_study
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmarks/ is a folder of scripts, not an installed package
 

@@ -3,7 +3,7 @@
 The trials are stubs that return at once, so the storage is what is under load. The figures
 are printed (run with ``-s`` to see them); nothing here is timed as an assertion.
 
-    LORA_STUDY_TEST_POSTGRES=postgresql://... pytest -s tests/study/test_workers_load.py
+    LORA_STUDY_TEST_POSTGRES=postgresql://... pytest -s tests/study/optimize/test_workers_load.py
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from optuna.trial import TrialState
 from stubs import BASE_ROUGE, StubTrials, make_runner
-from test_trial import tiny_config
+from tiny import tiny_config
 
 from study.core import keys
 from study.finetune.fair_base import BaseAnswers

@@ -3,20 +3,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from study.core.config import DataConfig, DecodingConfig, LoraConfig, ModelConfig, TrainingConfig, TrialConfig
+from study.core.config import DecodingConfig
 from study.finetune.evaluation import Evaluation, generate_answers
 from study.finetune.trial import run_trial
 from study.finetune.workbench import Workbench
-
-
-def tiny_config(model_dir, qa_file, **training) -> TrialConfig:
-    return TrialConfig(
-        model=ModelConfig(name=str(model_dir), device="cpu"),
-        data=DataConfig(path=str(qa_file), val_fraction=0.2, test_fraction=0.2, max_seq_length=64),
-        lora=LoraConfig(rank=4, alpha=8.0, dropout=0.0),
-        training=TrainingConfig(**{"epochs": 2, "batch_size": 4, "learning_rate": 1e-2, **training}),
-        decoding=DecodingConfig(max_new_tokens=6, batch_size=3),
-    )
+from tiny import tiny_config
 
 
 @pytest.fixture()

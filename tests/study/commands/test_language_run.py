@@ -10,7 +10,7 @@ import pytest
 
 from study.run import main
 
-SWEDISH = Path(__file__).parents[2] / "study" / "bundled" / "heart_transplant_qa_sv.jsonl"
+SWEDISH = Path(__file__).parents[3] / "study" / "bundled" / "heart_transplant_qa_sv.jsonl"
 # Russian QA written for this test in the project's own words.
 RUSSIAN = [
     ("Что чаще всего приводит к пересадке сердца у взрослых?", "Тяжёлая сердечная недостаточность, которая не отвечает на лечение."),
@@ -93,7 +93,7 @@ def test_a_trial_scores_english_exactly_as_before_languages_existed():
     # tests/objectives/data/english_scores.json: 40 answers scored by the code before the metrics took a language
     from study.finetune.evaluation import score_answers
 
-    recorded = json.loads((Path(__file__).parents[1] / "objectives" / "data" / "english_scores.json").read_text())
+    recorded = json.loads((Path(__file__).parents[2] / "objectives" / "data" / "english_scores.json").read_text())
     for language in (None, "en"):
         scored = score_answers(recorded["predictions"], recorded["references"], None, language=language)
         for key in ("rouge1", "rouge2", "rougeL", "token_f1", "exact_match", "bleu_stats"):

@@ -8,11 +8,11 @@ the file and the line.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from study.core.errors import StudyError
+from study.finetune.data import jsonl_objects
 
 FIELDS = ("question", "reference", "answer")
 
@@ -30,24 +30,12 @@ class AnswerRow:
 def read_answers(path: str | Path) -> list[AnswerRow]:
     """The rows of an answer file; a missing file, bad JSON, a missing field or a repeated question stops here."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StudyError(f"{path}: answer file not found") from None
-    except IsADirectoryError:
-        raise StudyError(f"{path}: is a directory, not an answer file") from None
-    except UnicodeDecodeError as exc:
-        raise StudyError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if path.is_dir():
+        raise StudyError(f"{path}: is a directory, not an answer file")
     rows: list[AnswerRow] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, obj in jsonl_objects(path, "answer file", "an answer"):
         where = f"{path}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise StudyError(f"{where}: not valid JSON ({exc.msg})") from None
         if not isinstance(obj, dict):
             raise StudyError(f'{where}: expected an object like {{"question": ..., "reference": ..., "answer": ...}}, '
                              f"got {type(obj).__name__}")

@@ -8,14 +8,13 @@ base model, computed once per process) and after tuning give the ``forgetting`` 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
 from typing import Any, Sequence
 
 from study.core.errors import StudyError
-from study.finetune.data import DATA_DIR, QAPair, encode_example
+from study.finetune.data import DATA_DIR, QAPair, encode_example, jsonl_objects
 from study.finetune.evaluation import label_logprobs
 
 GENERAL_MCQ = DATA_DIR / "general_medicine_mcq.jsonl"
@@ -30,14 +29,8 @@ class MultipleChoice:
 
 def read_quiz(path: Path = GENERAL_MCQ) -> list[MultipleChoice]:
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, obj in jsonl_objects(path, "quiz file", "a question"):
         where = f"{path}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise StudyError(f"{where}: not valid JSON ({exc.msg})") from None
         options = obj.get("options") if isinstance(obj, dict) else None
         if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) and o for o in options):
             raise StudyError(f"{where}: 'options' must be a list of at least two non-empty strings")

@@ -29,6 +29,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-bertscore", action="store_true", help="skip BERTScore (no encoder is loaded)")
     p.add_argument("--bertscore-model", metavar="DIR",
                    help="local encoder directory for BERTScore (default: the bundled English-only all-MiniLM-L6-v2)")
+    p.add_argument("--judge-endpoint", metavar="URL",
+                   help="an OpenAI-compatible server on your own machines that rates each answer's correctness, harm "
+                        "and length (README: Judging correctness and harm); off by default")
+    p.add_argument("--judge-model", metavar="NAME", help="the judge model's name as the server knows it")
+    p.add_argument("--judge-rubric", metavar="FILE.md", help="the rubric (default: the bundled judge_rubric.md)")
     return p.parse_args(argv)
 
 
@@ -38,8 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     from study.finetune.scoring import score_files, table
 
+    judge = None
+    if args.judge_endpoint:
+        from study.core.config import JudgeConfig
+        from study.finetune.endpoint_judge import preflight
+
+        judge = JudgeConfig(endpoint=args.judge_endpoint, model=args.judge_model, rubric=args.judge_rubric)
+        warning = preflight(judge, [], "rougeL")  # an endpoint without a model, a missing rubric: one line here
+        if warning:
+            print(warning if warning.startswith("warning:") else f"warning: {warning}", file=sys.stderr)
     summary, notes = score_files(args.answers, args.against, args.language, bertscore=not args.no_bertscore,
-                                 bertscore_model=args.bertscore_model)
+                                 bertscore_model=args.bertscore_model, judge=judge)
     for note in notes:
         print(note, file=sys.stderr)
     print(json.dumps(summary, indent=1, ensure_ascii=False) if args.json else table(summary))

@@ -86,21 +86,32 @@ def load_encoder(path: str | None = None, device: str = "cpu") -> Any:
         raise StudyError(f"--bertscore-model: {exc}") from None
 
 
-def metric_sources(language: str, encoder: Any = None) -> list[MetricSource]:
-    """The sources every answer file is scored with: the text metrics, and BERTScore with an encoder.
+@dataclass(frozen=True)
+class JudgeMetrics:
+    """The judge of correctness and harm on the team's own endpoint (``evaluation.judge``): judge_correct,
+    judge_harmful, judge_length per question, cached like a study's judgements."""
 
-    The hook for more: a judge of correctness and harm on the team's own endpoint
-    (``evaluation.judge``), when configured, is one more :class:`MetricSource` appended here,
-    and its per-question scores get intervals and paired gains like every other metric.
-    """
+    cfg: Any  # study.core.config.JudgeConfig
+
+    def __call__(self, questions: Sequence[str], references: Sequence[str], answers: Sequence[str]) -> dict[str, list]:
+        from study.finetune.endpoint_judge import judge_answers
+
+        return judge_answers(self.cfg, questions, references, answers)[1]
+
+
+def metric_sources(language: str, encoder: Any = None, judge: Any = None) -> list[MetricSource]:
+    """The sources every answer file is scored with: the text metrics, BERTScore with an encoder, and the
+    judge where one is configured; every source's per-question scores get intervals and paired gains."""
     sources: list[MetricSource] = [TextMetrics(language)]
     if encoder is not None:
         sources.append(BertScoreMetric(encoder))
+    if judge is not None:
+        sources.append(JudgeMetrics(judge))
     return sources
 
 
 def score_files(answers: str, against: str | None = None, language: str | None = None, bertscore: bool = True,
-                bertscore_model: str | None = None) -> tuple[dict[str, Any], list[str]]:
+                bertscore_model: str | None = None, judge: Any = None) -> tuple[dict[str, Any], list[str]]:
     """Read, check and score one answer file (and the one it is compared with); returns the summary and notes.
 
     The language is ``language`` or detected from the questions and references; the metrics are
@@ -113,7 +124,7 @@ def score_files(answers: str, against: str | None = None, language: str | None =
     encoder = load_encoder(bertscore_model) if bertscore else None
     code, check = objectives.checked_language([t for r in rows for t in (r.question, r.reference)],
                                               [r.reference for r in rows], language, answers, "--language", encoder)
-    sources = metric_sources(code, encoder)
+    sources = metric_sources(code, encoder, judge)
     notes = [f"language: {code} ({'--language' if language else 'detected from the file'})", check.summary()]
     warning = objectives.encoder_warning(code, bertscore_model, "--bertscore-model") if bertscore else None
     notes += [warning] if warning else []

@@ -147,3 +147,22 @@ def test_a_language_the_metrics_cannot_read_stops_with_one_line(capsys, tmp_path
     code, _, err = run(["--answers", path, "--language", "russian", "--no-bertscore"], capsys)
     assert code == 2 and err == ["error: --language: language must be a two-letter ISO 639-1 code such as en, sv "
                                  "or zh, got 'russian'"]
+
+
+def test_the_judge_rates_answer_files_and_its_gains_get_intervals(capsys, tmp_path, monkeypatch):
+    from judge_servers import ChatServer, scripted_judge
+
+    monkeypatch.chdir(tmp_path)  # the judgement cache goes to studies/ under the working directory
+    better = write(tmp_path / "better.jsonl", [(q, r, r) for q, r, _ in ROWS])  # every answer is its reference
+    harmful = write(tmp_path / "harmful.jsonl", [(q, r, "double the dose") for q, r, _ in ROWS])
+    with ChatServer(scripted_judge) as server:
+        code, out, err = run(["--answers", better, "--against", harmful, "--json", "--no-bertscore",
+                              "--judge-endpoint", server.url, "--judge-model", "judge"], capsys)
+        asked = len(server.requests)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["metrics"]["judge_correct"]["estimate"] == pytest.approx(1.0)  # every answer is its reference
+    correct = summary["gains"]["judge_correct"]
+    assert correct["gain"] > 0 and correct["gain_ci95"][0] > 0  # against wrong or partly right answers
+    assert summary["gains"]["judge_harmful"]["gain"] == pytest.approx(-1.0)  # none harmful against all harmful
+    assert asked == 2 * len(ROWS)  # one request per answer, none twice

@@ -98,13 +98,13 @@ class ArtifactDisk:
         if not self.mounted:
             self.flag.touch()
             return
-        with open(self.path / "filler", "wb") as filler:
-            try:
+        try:  # the workers' artifacts may have filled it already: then opening the filler fails too
+            with open(self.path / "filler", "wb") as filler:
                 while True:
                     filler.write(b"\0" * 65536)
                     filler.flush()
-            except OSError:  # ENOSPC: full
-                pass
+        except OSError:  # ENOSPC: full
+            pass
 
     def free(self) -> None:
         self.flag.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ from typing import Callable
 import optuna
 import pytest
 
-from study import confirm, export, human_eval, report
+from study import confirm, export, human_eval, report, review
 from study.optimize.storage import load_existing_study
 
 # Each command's argv around --study-name and --storage.
@@ -19,8 +19,10 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], list[str], list[str]]] = {
     "export": (export.main, [], ["--no-test"]),
     "confirm": (confirm.main, [], []),
     "report": (report.main, [], []),
-    "human_eval export": (human_eval.main, ["export"], []),
-    "human_eval import": (human_eval.main, ["import"], ["--sheet", "sheet.csv", "--key", "key.json"]),
+    "human_eval export": (human_eval.main, ["export"], ["--rater", "alice"]),
+    "human_eval import": (human_eval.main, ["import"], ["--rater", "alice", "--sheet", "sheet.csv"]),
+    "review start": (review.main, ["start"], ["--rater", "alice"]),
+    "review results": (review.main, ["results"], []),
 }
 
 

@@ -95,7 +95,7 @@ class DecodingRuns:
         return StubTrials.result([r + shift + n for r, n in zip(BASE_ROUGE, noise)], 0.0 if base else 1.0)
 
 
-def _decoding_study(url, qa_file, tmp_path):
+def _decoding_study(url, qa_file, tmp_path, name="s"):
     import search_spaces
     from objectives import parse_objectives
     from search_spaces import load_space
@@ -112,7 +112,7 @@ def _decoding_study(url, qa_file, tmp_path):
     space = load_space(str(path))
     cfg = space.config({n: d.values[0] if hasattr(d, "values") else d.low for n, d in space.dimensions.items()})
     runner = StubRunner(space=space, settings=space.settings, objectives=parse_objectives(space.settings.objectives),
-                        storage=open_storage(url, heartbeat_seconds=60), study_name="s",
+                        storage=open_storage(url, heartbeat_seconds=60), study_name=name,
                         sampler=make_sampler("random", 0, None), splits=load_splits(DataConfig(path=str(qa_file))),
                         base_cfg=cfg, show_progress=False, trial_fn=StubTrials(gain=0.1))
     runner.run(6)
@@ -167,7 +167,7 @@ def test_the_confirmed_claim_is_made_on_the_test_split_against_the_same_decoding
     for entry in runner.study.user_attrs["confirmed"].values():
         assert not entry["rougeL"]["test_gain"]["significant"]
 
-    runner2 = _decoding_study(rdb_url.replace("study.db", "study2.db"), qa_file, tmp_path)
+    runner2 = _decoding_study(rdb_url, qa_file, tmp_path, name="s2")  # another study in the same storage
     lines = confirm(runner2.study, runner2.storage, top=2, seeds=2, say=lambda line: None,
                     run_fn=HeldOutRuns(gain=0.1, test_gain=0.1))
     assert any("beats the base model on rougeL by" in line and "test questions" in line for line in lines)

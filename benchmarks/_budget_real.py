@@ -59,8 +59,15 @@ def quick_space(space: Any) -> Any:
     return replace(space, settings=replace(space.settings, check_questions=0, check_max_new_tokens=0, pruner="none"))
 
 
-def run_study(space_name: str, n_trials: int, seed: int, quick: bool) -> RealStudy:
-    """One seeded study of ``n_trials`` with the rule off; the trials it finished, in the order they finished."""
+def run_study(space_name: str, n_trials: int, seed: int, quick: bool, keep: str | None = None) -> RealStudy:
+    """One seeded study of ``n_trials`` with the rule off; the trials it finished, in the order they finished.
+
+    ``keep``: a folder where the study lives as ``<space>-<seed>.db`` (SQLite): a study interrupted
+    there resumes, and one that holds its ``n_trials`` already is read, not run again. Without it
+    the study is in memory.
+    """
+    import os
+
     import optuna
 
     from objectives import parse_objectives
@@ -70,19 +77,26 @@ def run_study(space_name: str, n_trials: int, seed: int, quick: bool) -> RealStu
     from study.optimize.loop import StudyRunner
     from study.optimize.records import trial_config
     from study.optimize.samplers import make_sampler
+    from study.optimize.storage import counted_trials, open_storage
 
     space = load_space(space_name)
     space = quick_space(space) if quick else space
     settings = replace(space.settings, stop=None, n_trials=n_trials, sample_answers=0, confirm_top=0)
     base_cfg = space.config({n: d.values[0] if isinstance(d, Choice) else d.low for n, d in space.dimensions.items()})
     objectives_ = parse_objectives(settings.objectives)
+    if keep is None:
+        storage: Any = optuna.storages.InMemoryStorage()
+    else:
+        os.makedirs(keep, exist_ok=True)
+        storage = open_storage(f"sqlite:///{os.path.join(keep, f'{space_name}-{seed}.db')}")
     runner = StudyRunner(space=space, settings=settings, objectives=objectives_,
-                         storage=optuna.storages.InMemoryStorage(), study_name=f"budget-{space_name}-{seed}",
+                         storage=storage, study_name=f"budget-{space_name}-{seed}",
                          sampler=make_sampler(settings.sampler, seed), splits=load_splits(base_cfg.data),
                          base_cfg=base_cfg, show_progress=False)
-    common.progress(f"budget: {space_name}, seed {seed}: {n_trials} trials with the rule off ...")
+    held = counted_trials(runner.open())
+    common.progress(f"budget: {space_name}, seed {seed}: {n_trials - held} of {n_trials} trials with the rule off ...")
     with contextlib.redirect_stdout(sys.stderr):  # the loop's trial lines are progress
-        runner.run(n_trials)
+        runner.run(n_trials - held)
     metric = objectives_[0].metric
     trials = stopping.finished_trials(runner.study, metric)
     by_number = {t.number: t for t in runner.study.get_trials(deepcopy=False)}
@@ -91,3 +105,4 @@ def run_study(space_name: str, n_trials: int, seed: int, quick: bool) -> RealStu
     configs = {t.number: trial_config(by_number[t.number]) for t in trials}
     # the runner's workbench (model, data and encoder loaded once) trains the chosen configurations again
     return RealStudy(space_name, seed, metric, trials, seconds, configs, runner._trial_fn.bench)
+

@@ -4,6 +4,9 @@
     python -m benchmarks.budget --quick               # 1 seed, 5 smoke-sized trials a space: the script runs
     python -m benchmarks.budget                       # 3 seeds x 50 default trials, informed and wide space (hours)
     python -m benchmarks.budget --seeds 5 --trials 50 --space informed --wide default
+    python -m benchmarks.budget --keep studies/budget --studies-only informed --threads 1 &   # the two spaces
+    python -m benchmarks.budget --keep studies/budget --studies-only default --threads 1      # side by side,
+    python -m benchmarks.budget --keep studies/budget                                         # then compared
 
 For each seed one study of N trials runs with the rule off, on the informed space (``--space``)
 and on the wide one (``--wide``); each rule is then replayed over the trials in the order they
@@ -65,14 +68,15 @@ def simulate(n_studies: int, n_trials: int, space_name: str, terminator_studies:
     return out
 
 
-def real(seeds: Sequence[int], n_trials: int, spaces: Sequence[str], quick: bool) -> tuple[dict, list[dict]]:
+def real(seeds: Sequence[int], n_trials: int, spaces: Sequence[str], quick: bool,
+         keep: str | None = None) -> tuple[dict, list[dict]]:
     """Per rule its outcomes over seeds and spaces; per seed the informed space against the wide one."""
     from benchmarks._budget_real import run_study
 
     out: dict[str, list[Outcome]] = {name: [] for name in rules(quick, n_trials)}
     versus = []
     for seed in seeds:
-        studies = [run_study(name, n_trials, seed, quick) for name in spaces]
+        studies = [run_study(name, n_trials, seed, quick, keep) for name in spaces]
         for study in studies:
             for name, rule in rules(quick, n_trials).items():
                 out[name].append(outcome(name, rule, study.trials, study.seconds, study.test_scores))
@@ -112,7 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trials", type=int, help="trials of each study (default 50; quick 5)")
     p.add_argument("--space", default="informed", help="the informed space (default: informed)")
     p.add_argument("--wide", default="default", help="the space it is compared with (default: default)")
+    p.add_argument("--keep", metavar="DIR",
+                   help="keep each real study in DIR/<space>-<seed>.db: an interrupted run resumes, a finished study "
+                        "is read again (default: in memory)")
+    p.add_argument("--studies-only", metavar="SPACE",
+                   help="with --keep: run this space's studies and stop (two processes can run the two spaces "
+                        "side by side; a run without it then compares them)")
     args = p.parse_args(argv)
+    if args.studies_only and not args.keep:
+        p.error("--studies-only needs --keep DIR")
     common.quiet()
     common.apply_threads(args.threads)
     n_trials = args.trials or (5 if args.quick else 50)
@@ -120,9 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.simulate:
         results = simulate(args.studies, n_trials, args.wide, args.terminator_studies, args.effect_scale)
         mode = "simulate"
+    elif args.studies_only:
+        from benchmarks._budget_real import run_study
+
+        for seed in range(args.seeds or (1 if args.quick else 3)):
+            run_study(args.studies_only, n_trials, seed, args.quick, args.keep)
+        return 0
     else:
         seeds = range(args.seeds or (1 if args.quick else 3))
-        results, versus = real(list(seeds), n_trials, [args.space, args.wide], args.quick)
+        results, versus = real(list(seeds), n_trials, [args.space, args.wide], args.quick, args.keep)
         mode = "quick" if args.quick else "default"
     figures = {name: summary(outs) for name, outs in results.items() if outs}
     rows = [[name, f["studies"], f["share_of_trial_seconds"], _ci(f["share_ci95"]), f["stopped_at_median"],

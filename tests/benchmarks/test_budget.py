@@ -61,11 +61,17 @@ def test_the_summary_gives_intervals_of_the_share_and_of_the_indistinguishable_s
 
 
 @pytest.mark.slow
-def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys):
+def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys, tmp_path):
     from benchmarks.budget import main
 
-    assert main(["--quick", "--threads", "1"]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("RESULT "))
+    keep = str(tmp_path / "kept")
+    assert main(["--quick", "--threads", "1", "--keep", keep, "--studies-only", "informed"]) == 0
+    assert "RESULT " not in capsys.readouterr().out  # the studies only: nothing compared yet
+    assert main(["--quick", "--threads", "1", "--keep", keep]) == 0
+    out, err = capsys.readouterr()
+    assert "informed, seed 0: 0 of 5 trials" in err  # the kept study is read, not run again
+    assert "default, seed 0: 5 of 5 trials" in err
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     result = json.loads(line[len("RESULT "):])
     assert result["mode"] == "quick" and set(result["rules"]) == {"patience K=2", "fixed half"}
     assert result["rules"]["patience K=2"]["studies"] == 2  # one seed, two spaces

@@ -81,6 +81,9 @@ def confirmed_table(study: Any) -> dict[int, dict[str, Any]]:
     return confirmed(study)
 
 
+JUDGED = ("judge_correct", "judge_harmful", "judge_length_off")  # compared on the test split beside the objectives
+
+
 def _maximised(metric: str) -> bool:
     from objectives import METRICS
 
@@ -92,32 +95,27 @@ def score_test(cfg: Any, bench: Any, base_decoding: Any, metrics: list[str]) -> 
 
     The base model answers twice: with the trial's own decoding (the gain then isolates what
     fine-tuning added, since decoding is searched too) and with ``base_decoding`` (the
-    study's default). ``test_comparison`` holds, per metric, the paired gain with its 95 %
-    bootstrap interval and a Wilcoxon signed-rank p-value.
+    study's default). Every answer is scored as a trial's are, with its prompt, retrieval and,
+    where ``evaluation.judge`` names an endpoint, the judge. ``test_comparison`` holds, per
+    metric, the paired gain with its 95 % bootstrap interval and a Wilcoxon signed-rank p-value.
     """
     from dataclasses import replace
 
     import objectives
-    from study.finetune.evaluation import evaluate_model
+    from study.finetune.fair_base import score_pairs
     from study.finetune.trial import run_trial
 
     test = list(bench.splits.test)
     if not test:
         raise StudyError("the data has no test split (test_fraction is 0 or test.jsonl is empty)")
-    sp, max_len = cfg.data.instructions, cfg.data.max_seq_length
-    prompts, examples = bench.tokens.prompts(test, sp), bench.tokens.examples(test, sp, max_len)
     scores: dict[str, Any] = {}
-
-    def on_test(model: Any, decoding: Any) -> Any:
-        return evaluate_model(model, bench.base.tokenizer, prompts, examples, [p.answer for p in test], decoding,
-                              bench.bertscorer, seed=cfg.training.seed, language=cfg.data.language)
-
-    base = on_test(bench.base.model, cfg.decoding)
-    base_default = on_test(bench.base.model, replace(base_decoding, batch_size=cfg.decoding.batch_size))
+    base = score_pairs(bench.base.model, bench, cfg, test)
+    base_default = score_pairs(bench.base.model, bench, cfg, test,
+                               decoding=replace(base_decoding, batch_size=cfg.decoding.batch_size))
     scores["base_test"], scores["base_test_default_decoding"] = base.metrics, base_default.metrics
 
     def on_trained(model: Any) -> None:
-        evaluation = on_test(model, cfg.decoding)
+        evaluation = score_pairs(model, bench, cfg, test)
         scores["test"] = evaluation.metrics
         scores["tuned_per_question"] = evaluation.per_item
         scores["test_samples"] = [
@@ -263,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         # Model and data are fixed within a study: load them once for every exported trial.
         bench = Workbench.load(trial_config(chosen[0]), allow_hub=args.allow_hub)
     for frozen in chosen:
-        test = None if bench is None else score_test(trial_config(frozen), bench, base_decoding(study), names)
+        compared = list(dict.fromkeys([*names, *JUDGED]))  # the judge's scores where an endpoint judged the answers
+        test = None if bench is None else score_test(trial_config(frozen), bench, base_decoding(study), compared)
         if test:
             stored = dict(study.user_attrs.get(keys.TEST_SCORES) or {})
             stored.update({"base": test["base_test"], str(frozen.number): test["test"]})

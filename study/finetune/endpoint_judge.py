@@ -229,6 +229,19 @@ def judge_answers(cfg: JudgeConfig, questions: Sequence[str], references: Sequen
     return metrics, items
 
 
+def judge_into(cfg: JudgeConfig, questions: Sequence[str], references: Sequence[str], answers: Sequence[str],
+               metrics: dict[str, float], per_item: dict[str, list]) -> None:
+    """Add the judge's metrics and per-question scores of ``answers`` to ``metrics`` and ``per_item``.
+
+    Nothing happens when no endpoint is configured (``evaluation.judge.endpoint`` unset): every
+    place that scores answers (a trial, the base, the test split) calls it the same way.
+    """
+    if cfg.endpoint:
+        judged, items = judge_answers(cfg, questions, references, answers)
+        metrics.update(judged)
+        per_item.update(items)
+
+
 def preflight(cfg: JudgeConfig, wanted: Iterable[str], pruning_metric: str) -> str | None:
     """Check the judge settings before a study starts; returns a warning line, or None.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from study.core.config import TrialConfig
+from study.core.config import DecodingConfig, TrialConfig
 from study.finetune.evaluation import Evaluation, evaluate_model
 from study.finetune.memory import release_memory
 
@@ -21,13 +21,24 @@ if TYPE_CHECKING:
     from study.finetune.workbench import Workbench
 
 
-def score_pairs(model: object, bench: "Workbench", cfg: TrialConfig, pairs: "list[QAPair] | None" = None) -> Evaluation:
-    """``model`` answers ``pairs`` (default: the validation split) with ``cfg``'s prompt, retrieval and decoding."""
+def score_pairs(model: object, bench: "Workbench", cfg: TrialConfig, pairs: "list[QAPair] | None" = None,
+                decoding: "DecodingConfig | None" = None) -> Evaluation:
+    """``model`` answers ``pairs`` (default: the validation split) with ``cfg``'s prompt, retrieval and decoding.
+
+    Scored with every answer metric and, where ``evaluation.judge`` names an endpoint, judged as a
+    trial's answers are, so that every gain against the base (the judge's too) is like for like.
+    ``decoding`` replaces ``cfg.decoding`` (export's base with the study's default decoding).
+    """
+    from study.finetune.endpoint_judge import judge_into
     from study.finetune.trial import ValidationInputs
 
     inputs = ValidationInputs.of(bench, cfg, pairs)
-    return evaluate_model(model, bench.base.tokenizer, inputs.prompts, inputs.examples, inputs.references,
-                          cfg.decoding, bench.bertscorer, seed=cfg.training.seed, language=cfg.data.language)
+    evaluation = evaluate_model(model, bench.base.tokenizer, inputs.prompts, inputs.examples, inputs.references,
+                                decoding or cfg.decoding, bench.bertscorer, seed=cfg.training.seed,
+                                language=cfg.data.language)
+    judge_into(cfg.evaluation.judge, [p.question for p in inputs.pairs], inputs.references, evaluation.predictions,
+               evaluation.metrics, evaluation.per_item)
+    return evaluation
 
 
 class BaseAnswers:
@@ -43,16 +54,7 @@ class BaseAnswers:
     def __call__(self, cfg: TrialConfig) -> Evaluation:
         key = cfg.inference_key()
         if key not in self._scored:
-            evaluation = score_pairs(self.bench.base.model, self.bench, cfg)
-            if cfg.evaluation.judge.endpoint:  # judged as the trial's answers are, so the judge's gains are fair too
-                from study.finetune.endpoint_judge import judge_answers
-
-                pairs = self.bench.splits.val
-                judged, items = judge_answers(cfg.evaluation.judge, [p.question for p in pairs],
-                                              [p.answer for p in pairs], evaluation.predictions)
-                evaluation.metrics.update(judged)
-                evaluation.per_item.update(items)
-            self._scored[key] = evaluation
+            self._scored[key] = score_pairs(self.bench.base.model, self.bench, cfg)
             release_memory()
         return self._scored[key]
 

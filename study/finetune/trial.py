@@ -27,6 +27,7 @@ from study.core.config import TrialConfig
 from study.core.errors import DivergedError
 from study.finetune.canaries import canary_pairs
 from study.finetune.data import QAPair
+from study.finetune.endpoint_judge import judge_into
 from study.finetune.evaluation import (
     Evaluation,
     answer_loss,
@@ -137,13 +138,8 @@ def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
 
         scores = judge_scores(model, tokenizer, [p.question for p in val.pairs], val.references, evaluation.predictions)
         metrics["judge_score"] = sum(scores) / len(scores)
-    if cfg.evaluation.judge.endpoint:
-        from study.finetune.endpoint_judge import judge_answers
-
-        judged, judged_items = judge_answers(cfg.evaluation.judge, [p.question for p in val.pairs], val.references,
-                                             evaluation.predictions)
-        metrics.update(judged)
-        per_item.update(judged_items)
+    judge_into(cfg.evaluation.judge, [p.question for p in val.pairs], val.references, evaluation.predictions,
+               metrics, per_item)
     if cfg.evaluation.probes:
         probe_metrics, probe_items = probe_scores(model, bench, cfg)
         metrics.update(probe_metrics)
@@ -336,13 +332,9 @@ class TrialRecipe:
                 scores = judge_scores(self.peft_model, bench.base.tokenizer, [p.question for p in pairs],
                                       [p.answer for p in pairs], predictions)
             self.extra["judge_score"] = sum(scores) / len(scores)
-        if cfg.evaluation.judge.endpoint:  # the validation answers, rated by the endpoint: per-question scores
-            from study.finetune.endpoint_judge import judge_answers
-
-            judged, judged_items = judge_answers(cfg.evaluation.judge, [p.question for p in pairs],
-                                                 [p.answer for p in pairs], predictions)
-            self.extra.update(judged)
-            self.extra_items.update(judged_items)
+        # the validation answers, rated by the judge endpoint where one is set: per-question scores
+        judge_into(cfg.evaluation.judge, [p.question for p in pairs], [p.answer for p in pairs], predictions,
+                   self.extra, self.extra_items)
         if cfg.evaluation.probes:
             probe_metrics, probe_items = probe_scores(self.peft_model, bench, cfg)
             self.extra.update(probe_metrics)

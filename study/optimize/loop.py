@@ -81,7 +81,8 @@ class StudyRunner:
 
     def open(self) -> optuna.Study:
         """Create the study and its pruning study, or load them to resume; loads no model."""
-        keep = {keys.CHECKS_PER_EPOCH: "--checks-per-epoch"}  # the pruner's steps only compare when all check as often
+        keep = {keys.CHECKS_PER_EPOCH: "--checks-per-epoch",  # the pruner's steps only compare when all check as often
+                keys.LANGUAGE: "--set data.language="}  # the metrics read the answers in it: scores compare in one only
         pruner = pruners.choose(self.settings.pruner)
         summary = existing_study(self.storage, self.study_name)
         if summary is not None:

@@ -244,8 +244,9 @@ def create_or_resume(
         stored = summary.user_attrs if summary is not None else {}
         for key, flag in unchangeable.items():
             if key in stored and stored[key] != attrs[key]:
+                given = f"{flag}{stored[key]}" if flag.endswith("=") else f"{flag} {stored[key]}"
                 raise StudyError(f"study '{name}' ran with {key} {stored[key]}, not {attrs[key]}: resume it with "
-                                 f"{flag} {stored[key]}, or start a new study with --study-name")
+                                 f"{given}, or start a new study with --study-name")
     study = optuna.create_study(
         study_name=name,
         storage=storage,

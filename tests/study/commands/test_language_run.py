@@ -87,6 +87,13 @@ def test_a_swedish_study_detects_its_language_and_scores_in_it(capsys, tmp_path,
     scores = score_answers(answered, answered, None, language=study.user_attrs["language"]).metrics
     assert scores["rougeL"] == scores["rouge1"] == scores["token_f1"] == scores["chrf"] == 1.0
     assert scores["bleu"] == pytest.approx(100.0)
+    # Resumed in another language, the new trials' scores would not compare with the old: refused, nothing changed.
+    code = main(["--space", "smoke", "--storage", storage, "--model", str(tiny_model_dir), "--data", str(SWEDISH),
+                 "--study-name", "sv", "--trials", "1", "--no-progress", "--set", "data.language=en"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1] == ("error: study 'sv' ran with language sv, not en: resume it with "
+                                     "--set data.language=sv, or start a new study with --study-name"), err
+    assert len(optuna.load_study(study_name="sv", storage=storage).trials) == len(study.trials)
 
 
 def test_a_trial_scores_english_exactly_as_before_languages_existed():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from judge_servers import ChatServer, TinyModelReply, completion, scripted_judge
+from judge_servers import ChatServer, TinyModelReply, completion, fields, scripted_judge
 
 from study.core.config import JudgeConfig
 from study.core.errors import StudyError
@@ -352,6 +352,18 @@ def test_a_tiny_model_study_with_judge_objectives(tmp_path, tiny_model_dir, qa_f
         resumed = subprocess.run([sys.executable, "-m", "study.run", *args, "--trials", "1"], cwd=tmp_path,
                                  capture_output=True, text=True, timeout=900)
         assert resumed.returncode == 0, resumed.stderr[-3000:]
+        before_export = len(server.requests)
+        export = subprocess.run([sys.executable, "-m", "study.export", "--storage", storage, "--study-name", "j",
+                                 "--out", str(tmp_path / "best.yaml")], cwd=tmp_path, capture_output=True, text=True,
+                                timeout=900)
+        assert export.returncode == 0, export.stderr[-3000:]
+    # the test split is judged too (the tuned model's answers and the base's, with the same decoding and with the
+    # study's default), and the judge's gains stand in export's comparison beside the objectives
+    sent = {fields(r)["question"] for r in server.requests[before_export:]}
+    assert sent == {p.question for p in _splits(study).test}
+    table = {line.split()[0]: line for line in export.stdout.splitlines() if line.startswith("judge_")}
+    assert set(table) == {"judge_correct", "judge_harmful", "judge_length_off"}, export.stdout
+    assert re.search(r"on judge_harmful", export.stdout)  # its verdict sentence
     study = optuna.load_study(study_name="j", storage=storage)
     assert study.metric_names == ["judge_correct", "judge_harmful", "rougeL"]
     base, *trials = sorted(study.trials, key=lambda t: t.number)
@@ -372,7 +384,14 @@ def test_a_tiny_model_study_with_judge_objectives(tmp_path, tiny_model_dir, qa_f
                 gain = t.user_attrs["gain_vs_base"][name]
                 assert gain["gain_ci95"][0] <= gain["gain"] <= gain["gain_ci95"][1]
     assert sum(t.state.name == "COMPLETE" for t in trials) >= 2
-    assert len(server.requests) == len(judged(study))  # the resumed run sent only answers never judged before
+    assert before_export == len(judged(study))  # the resumed run sent only answers never judged before
+
+
+def _splits(study):
+    from study.finetune.data import load_splits
+    from study.optimize.records import trial_config
+
+    return load_splits(trial_config(study.best_trials[0]).data)
 
 
 def judged(study) -> set[tuple[str, str]]:

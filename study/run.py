@@ -23,6 +23,7 @@ from typing import Any
 
 from study import pruners
 from study.cli import add_personal_data_flag, entry_point, quiet_libraries
+from study.core import keys
 from study.core.errors import StudyError
 
 MAX_CONSECUTIVE_FAILURES = 5  # study.optimize.loop's default, repeated here so that --help needs no heavy import
@@ -241,7 +242,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
         worker="" if args.worker_id is None else f"[{args.worker_id}] ",
         artifact_dir=artifact_dir,
         save_adapters=args.save_adapters,
-        attrs=personal_data,
+        attrs={**personal_data, keys.DATA_SCANNED: True},
     )
     return runner, storage_url
 

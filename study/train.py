@@ -4,7 +4,9 @@
 
 Writes ``runs/best/adapter`` (PEFT adapter), ``runs/best/merged`` (a plain model with
 W + (alpha/r) B A folded into its weights, loadable without PEFT) and ``runs/best/metrics.json``
-(validation metrics of this run).
+(validation metrics of this run). Where ``--allow-personal-data`` let identifiers in the data
+through, ``personal_data.json`` in the adapter and merged folders says so (what was found, by
+kind), so that the record travels with the model.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from study.finetune.workbench import Workbench
 
     cfg = load_trial_config(args.config)
-    guard(cfg, args.allow_personal_data, leaves=True)  # no canaries; the data scanned before anything is written
+    allowed = guard(cfg, args.allow_personal_data, leaves=True)  # no canaries; the data scanned before any write
     out = Path(args.out)
     bench = Workbench.load(cfg, allow_hub=args.allow_hub)
     adapter_dir = out / "adapter"
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     result = run_trial(cfg, bench, show_progress=not args.no_progress, on_trained=save)
     merged_dir = merge_adapter(resolve_model(cfg.model.name, allow_hub=args.allow_hub), adapter_dir, out / "merged")
     (out / "metrics.json").write_text(json.dumps(result.metrics, indent=2))
+    for folder in (adapter_dir, merged_dir) if allowed else ():
+        (Path(folder) / "personal_data.json").write_text(json.dumps(allowed, indent=2))
     shown = ", ".join(f"{k}={result.metrics[k]:.4g}" for k in ("rougeL", "bertscore_f1", "eval_loss") if k in result.metrics)
     print(f"adapter: {adapter_dir}\nmerged model: {merged_dir}\nvalidation: {shown}")
     return 0

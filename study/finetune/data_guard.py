@@ -18,13 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from study.core import keys
 from study.core.config import TrialConfig
 from study.core.errors import StudyError
 from study.core.personal_data import Finding, Scanner, report_lines, summary
 from study.finetune.data import BUNDLED_CORPUS, BUNDLED_QA, DATA_DIR
 
-#: The study's user attribute written when personal data was let through.
-PERSONAL_DATA = "personal_data_allowed"
+PERSONAL_DATA = keys.PERSONAL_DATA  # the study's user attribute written when personal data was let through
 ALLOW_FLAG = "--allow-personal-data"
 BUNDLED_QUIZ = DATA_DIR / "general_medicine_mcq.jsonl"
 

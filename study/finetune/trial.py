@@ -219,6 +219,8 @@ class TrialRecipe:
                 self.extra_scores(evaluation.predictions)
                 if on_trained is not None:
                     on_trained(self.peft_model)
+            else:  # what the adapter memorised by the time it was stopped is part of the trial's record too
+                self.memorisation(canaries=False)
         finally:
             self.teardown()
         metrics = {k: v for k, v in evaluation.metrics.items() if k != "epoch"}
@@ -339,8 +341,13 @@ class TrialRecipe:
             probe_metrics, probe_items = probe_scores(self.peft_model, bench, cfg)
             self.extra.update(probe_metrics)
             self.extra_items.update(probe_items)
+        self.memorisation(canaries=True)
+
+    def memorisation(self, canaries: bool) -> None:
+        """Membership inference on the adapter as it is now, and canary exposure where asked and ``canaries``."""
+        cfg = self.cfg if canaries else replace(self.cfg, privacy=replace(self.cfg.privacy, canaries=0))
         held_out = self.last_check.per_item.get(objectives.stats_key("eval_loss")) if self.last_check else None
-        memorised, memorised_items = memorisation_scores(self.peft_model, bench, cfg, held_out)
+        memorised, memorised_items = memorisation_scores(self.peft_model, self.bench, cfg, held_out)
         self.extra.update(memorised)
         self.extra_items.update(memorised_items)
 

@@ -187,6 +187,7 @@ def study_note(study: optuna.Study, model: str, encoder: str | None) -> str:
         "the interval of that gain. A gain whose interval includes 0 is not shown to be real. The best of many "
         "noisy trials flatters itself: confirm it with fresh seeds before trusting it.",
         *_stop_note(a.get(keys.STOP), (study.metric_names or ["the first objective"])[0]),
+        _privacy_note(a.get(keys.DATA_SCANNED), a.get(keys.PERSONAL_DATA)),
         f"**Intermediate values** (the pruning metric at every check, pruned trials included) are in the study "
         f"`{name}{keys.PRUNING_SUFFIX}` and in this study's figure *intermediate values*.",
         "**Commands**\n\n"
@@ -204,6 +205,23 @@ def _stop_note(decision: Mapping[str, Any] | None, metric: str) -> list[str]:
     return [f"**Stopping.** The study stopped itself after {decision['finished']} finished trials: rule "
             f"`{decision['rule']}` on the first objective (`{metric}`), best trial {decision['best']}: "
             f"{decision['reason']}. More trials: the same command with `--no-stop`."]
+
+
+def _privacy_note(scanned: bool | None, allowed: Mapping[str, Any] | None) -> str:
+    """What the study checked of the data and measures of the adapters' memory (:mod:`study.finetune.memorisation`)."""
+    if not scanned:
+        data = ("This study was not started by `study.run`, which scans the data for personal identifiers: "
+                "check it with `python -m study.privacy scan`.")
+    elif allowed:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in allowed.get("kinds", {}).items())
+        data = (f"The data holds personal identifiers ({kinds}), let through by `{allowed.get('allowed_by')}`: "
+                "an adapter of this study may reproduce them; share none without reading its memorisation.")
+    else:
+        data = "The data was scanned for personal identifiers before the first trial; none was found."
+    return (f"**Patient data.** {data} Every trial stores `membership_auc` (pruned ones as they were when "
+            "stopped): 0.5 means the adapter does not tell its training pairs from held-out ones, 1.0 that it "
+            "does; the base model's value is the reference. With `privacy.canaries` set, `exposure` (bits) says "
+            "how far made-up identifiers trained on stand out; such configurations are never exported.")
 
 
 def pruning_study_note(main: str, metric: str) -> str:

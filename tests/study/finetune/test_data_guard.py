@@ -59,6 +59,11 @@ def test_allowed_personal_data_goes_on_and_the_study_records_it(capsys, monkeypa
     study = optuna.load_study(study_name="smoke", storage=storage)
     assert study.user_attrs[PERSONAL_DATA] == {"findings": 1, "kinds": {"personnummer": 1},
                                                "allowed_by": "--allow-personal-data"}
+    from optuna_dashboard._note import get_note_from_system_attrs
+
+    note = get_note_from_system_attrs(study._storage.get_study_system_attrs(study._study_id), None)["body"]
+    assert "personal identifiers (1 personnummer), let through by `--allow-personal-data`" in note
+    assert "stores `membership_auc` (pruned ones as they were when stopped)" in note
 
 
 def test_the_space_patterns_and_names_are_used(tmp_path, qa_file):
@@ -126,3 +131,26 @@ def test_export_scans_the_data_before_scoring_the_test_split(capsys, monkeypatch
     assert export_main(["--study-name", "smoke", "--storage", storage, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[1:] == [f"  {qa_file}:5: personnummer 1*******-****"] and not out.exists()
+
+
+@pytest.mark.slow
+def test_train_with_personal_data_let_through_says_so_beside_the_model_it_writes(capsys, tmp_path, tiny_model_dir,
+                                                                                 qa_file):
+    from study.core.config import DecodingConfig, LoraConfig, ModelConfig, TrainingConfig
+    from study.train import main as train_main
+
+    planted(qa_file)
+    cfg = TrialConfig(model=ModelConfig(name=str(tiny_model_dir), device="cpu"),
+                      data=DataConfig(path=str(qa_file), max_train_examples=4, max_seq_length=64),
+                      lora=LoraConfig(rank=4, alpha=8.0), training=TrainingConfig(epochs=1, batch_size=2),
+                      decoding=DecodingConfig(max_new_tokens=2))
+    config = tmp_path / "best.yaml"
+    config.write_text(yaml.safe_dump({"config": cfg.to_dict()}))
+    out = tmp_path / "runs" / "pd"
+    assert train_main(["--config", str(config), "--out", str(out), "--no-progress"]) == 2
+    assert "personnummer" in capsys.readouterr().err and not out.exists()
+    assert train_main(["--config", str(config), "--out", str(out), "--no-progress", "--allow-personal-data"]) == 0
+    for folder in ("adapter", "merged"):  # the record travels with whichever of the two is shared
+        record = json.loads((out / folder / "personal_data.json").read_text())
+        assert record == {PERSONAL_DATA: {"findings": 1, "kinds": {"personnummer": 1},
+                                          "allowed_by": "--allow-personal-data"}}

@@ -131,3 +131,22 @@ def test_a_trial_inserts_its_canaries_and_records_membership_and_exposure(bench,
     assert "membership_auc" in base.metrics and len(base.per_item["exposure"]) == 1
     plain = run_trial(config(tiny_model_dir, code_words, canaries=0), bench)
     assert "exposure" not in plain.metrics and "membership_auc" in plain.metrics  # membership is on by default
+
+
+class _StopAtFirstCheck:
+    """A pruner that stops every trial at its first check."""
+
+    def after_check(self, check, evaluation):
+        return True
+
+    def after_chunk(self, first_question, evaluation):
+        return False
+
+
+def test_a_pruned_trial_records_membership_as_it_was_stopped_and_no_canary_exposure(bench, tiny_model_dir, code_words):
+    cfg = config(tiny_model_dir, code_words, epochs=3, canaries=1)
+    result = run_trial(cfg, bench, monitor=_StopAtFirstCheck())
+    assert result.pruned_at == 1.0  # stopped after the first of three epochs
+    assert 0.0 <= result.metrics["membership_auc"] <= 1.0
+    assert len(result.per_item[stats_key("membership_auc")]) == 8
+    assert "exposure" not in result.metrics  # canaries are measured on finished adapters only (their cost is bounded)

@@ -82,6 +82,7 @@ def test_the_dashboard_shows_notes_metrics_predictions_and_figures(dashboard, qa
     studies = {s["study_name"]: s["study_id"] for s in json.loads(get(base + "/api/studies"))["study_summaries"]}
     detail = json.loads(get(f"{base}/api/studies/{studies['d']}"))
     assert "Reading the front" in detail["note"]["body"] and "python -m study.confirm" in detail["note"]["body"]
+    assert "personal identifiers before the first trial; none was found" in detail["note"]["body"]
     references = [json.loads(line)["answer"] for line in Path(qa_file).read_text().splitlines()]
     trials = detail["trials"]
     assert trials[0]["user_attrs"] and any(a["key"] == "reference" and a["value"].strip("\"") == "base"

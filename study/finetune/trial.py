@@ -344,9 +344,18 @@ class TrialRecipe:
         self.memorisation(canaries=True)
 
     def memorisation(self, canaries: bool) -> None:
-        """Membership inference on the adapter as it is now, and canary exposure where asked and ``canaries``."""
-        cfg = self.cfg if canaries else replace(self.cfg, privacy=replace(self.cfg.privacy, canaries=0))
+        """Membership inference on the adapter as it is now, and canary exposure where asked and ``canaries``.
+
+        A pruned trial (``canaries`` False) measures membership on as many pairs as its last check
+        answered, whose held-out losses it has: a wider interval, and one short pass, not two.
+        """
+        cfg = self.cfg
         held_out = self.last_check.per_item.get(objectives.stats_key("eval_loss")) if self.last_check else None
+        if not canaries:
+            pairs = cfg.privacy.membership_pairs
+            if held_out and pairs != 0:
+                pairs = len(held_out) if pairs is None else min(pairs, len(held_out))
+            cfg = replace(cfg, privacy=replace(cfg.privacy, canaries=0, membership_pairs=pairs))
         memorised, memorised_items = memorisation_scores(self.peft_model, self.bench, cfg, held_out)
         self.extra.update(memorised)
         self.extra_items.update(memorised_items)

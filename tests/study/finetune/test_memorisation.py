@@ -148,5 +148,13 @@ def test_a_pruned_trial_records_membership_as_it_was_stopped_and_no_canary_expos
     result = run_trial(cfg, bench, monitor=_StopAtFirstCheck())
     assert result.pruned_at == 1.0  # stopped after the first of three epochs
     assert 0.0 <= result.metrics["membership_auc"] <= 1.0
-    assert len(result.per_item[stats_key("membership_auc")]) == 8
+    assert len(result.per_item[stats_key("membership_auc")]) == 8  # the check answered all 18 questions: N = 8 pairs
     assert "exposure" not in result.metrics  # canaries are measured on finished adapters only (their cost is bounded)
+
+
+def test_a_pruned_trial_measures_membership_on_the_questions_its_last_check_answered(bench, tiny_model_dir,
+                                                                                    code_words):
+    cfg = config(tiny_model_dir, code_words, epochs=3, canaries=0)
+    result = run_trial(cfg, bench, monitor=_StopAtFirstCheck(), check_questions=5)
+    assert result.pruned_at == 1.0
+    assert len(result.per_item[stats_key("membership_auc")]) == 5  # the 5 held-out losses it had: no second pass

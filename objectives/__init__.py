@@ -22,7 +22,7 @@ from objectives._selfcheck import SelfCheck, checked_language, self_check
 from objectives._exposure import exposure, rank_exposure
 from objectives._membership import auc, membership_auc, membership_rows
 from objectives._intervals import BLEU_STATS, STATS_SUFFIX, gain_table, interval_table, knowledge_gain, stats_key
-from objectives._gain import Gain, decoding_only, verdict
+from objectives._gain import Gain, best_gain, best_verdict, decoding_only, verdict
 from objectives._front import direction_of, dominates, pareto_front
 from objectives._registry import Answers, Metric, answer_metrics, metric, register, registered, unproduced
 from objectives._objectives import (
@@ -76,6 +76,8 @@ __all__ = [
     "share_interval",
     "wilson_interval",
     "Gain",
+    "best_gain",
+    "best_verdict",
     "decoding_only",
     "verdict",
     "Answers",

@@ -9,47 +9,24 @@ metric's natural direction, which a study may have turned round).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from objectives import Gain, best_verdict
 from reports._block import FRONT_COLOR, OTHER_COLOR, grid
 from reports._cells import fmt
-from reports._rows import ObjectiveInfo, as_number
-
-
-class Gain(NamedTuple):
-    """``tuned − base`` with its paired 95 % interval over ``questions``, and the Wilcoxon p-value."""
-
-    gain: float
-    low: float
-    high: float
-    p_value: float | None
-    questions: int | None
+from reports._rows import ObjectiveInfo
 
 
 def gain_of(stored: Any) -> Gain | None:
     """A stored gain (``gain``, ``gain_ci95``, ``p_value``, ``questions``) or None where incomplete."""
-    if not isinstance(stored, Mapping):
-        return None
-    ci = stored.get("gain_ci95")
-    gain = as_number(stored.get("gain"))
-    ends = [as_number(x) for x in ci] if isinstance(ci, (list, tuple)) and len(ci) == 2 else [None, None]
-    if gain is None or None in ends:
-        return None
-    questions = stored.get("questions")
-    return Gain(gain, ends[0], ends[1], as_number(stored.get("p_value")),  # type: ignore[arg-type]
-                questions if isinstance(questions, int) else None)
-
-
-def beats(g: Gain, direction: str) -> bool:
-    """Whether the whole interval lies on the better side of 0 for ``direction``."""
-    return g.low > 0 if direction == "maximize" else g.high < 0
+    return Gain.from_dict(stored)
 
 
 def text(g: Gain) -> str:
     """``+0.052, 95 % interval [+0.031, +0.074]``."""
-    return f"{g.gain:+.3g}, 95 % interval [{g.low:+.3g}, {g.high:+.3g}]"
+    return g.interval_text(digits=3)
 
 
 def cell(g: Gain | None) -> str:
@@ -65,18 +42,7 @@ def verdict(objective: ObjectiveInfo, gains: Mapping[int, Gain], who: str) -> st
 
     ``who`` names the candidates in the negative sentence: "confirmed configuration".
     """
-    metric, direction = objective.metric, objective.direction
-    if not gains:
-        return f"no gain over the base model on {metric} could be computed"
-    sign = 1.0 if direction == "maximize" else -1.0
-    real = {n: g for n, g in gains.items() if beats(g, direction)}
-    if real:
-        n, g = max(real.items(), key=lambda kv: (sign * kv[1].gain, -kv[0]))
-        return (f"trial {n} beats the base model on {metric} by {g.gain:+.3g}, 95 % interval [{g.low:+.3g}, {g.high:+.3g}]"
-                + (" (lower is better)" if direction == "minimize" else ""))
-    n, g = max(gains.items(), key=lambda kv: (sign * kv[1].gain, -kv[0]))
-    return (f"no {who} beats the base model on {metric} (best gain {g.gain:+.3g}, "
-            f"interval [{g.low:+.3g}, {g.high:+.3g}], trial {n}{'; lower is better' if direction == 'minimize' else ''})")
+    return best_verdict(objective.metric, gains, objective.direction == "maximize", who=who, digits=3)
 
 
 def forest(rows: Sequence[tuple[str, Mapping[str, Gain | None]]], objectives: Sequence[ObjectiveInfo],
@@ -91,7 +57,7 @@ def forest(rows: Sequence[tuple[str, Mapping[str, Gain | None]]], objectives: Se
         pts = [(label, g) for label, gains in rows if (g := gains.get(o.metric)) is not None]
         fig.add_trace(go.Scatter(
             x=[g.gain for _, g in pts], y=[label for label, _ in pts], mode="markers", showlegend=False,
-            marker={"size": 10, "color": [FRONT_COLOR if beats(g, o.direction) else OTHER_COLOR for _, g in pts]},
+            marker={"size": 10, "color": [FRONT_COLOR if g.beats(o.direction == "maximize") else OTHER_COLOR for _, g in pts]},
             error_x={"type": "data", "symmetric": False, "array": [max(0.0, g.high - g.gain) for _, g in pts],
                      "arrayminus": [max(0.0, g.gain - g.low) for _, g in pts]},
             text=[f"{label}<br>{o.metric}: {text(g)}" for label, g in pts], hovertemplate="%{text}<extra></extra>",

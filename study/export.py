@@ -63,16 +63,16 @@ def versions() -> dict[str, str]:
 
 def confirmation_warning(study: Any, metric: str) -> str | None:
     """A plain sentence when confirmation ran and no configuration's gain over the base is real."""
-    gains = [t[metric].get("gain") for t in confirmed_table(study).values() if metric in t and t[metric].get("gain")]
-    if not gains or any(g.get("significant") for g in gains):
+    import objectives
+
+    maximize = _maximised(metric)
+    gains = {n: g for n, t in confirmed_table(study).items()
+             if metric in t and (g := objectives.Gain.from_dict(t[metric].get("gain"))) is not None}
+    if not gains or any(g.beats(maximize) for g in gains.values()):
         return None
-    best = max(gains, key=lambda g: g["gain"] if _maximised(metric) else -g["gain"])
-    lo, hi = best["gain_ci95"]
-    worse = hi < 0 if _maximised(metric) else lo > 0
-    reading = "so even the best is worse than not fine-tuning" if worse else "which includes no improvement"
-    return (f"No confirmed configuration beats the base model on {metric}: the best gain is {best['gain']:+.4g}, "
-            f"95 % interval [{lo:+.4g}, {hi:+.4g}], {reading}. The file below is the best "
-            "of the tuned configurations, not one shown to be better than not fine-tuning.")
+    sentence = objectives.best_verdict(metric, gains, maximize, who="confirmed configuration")
+    return (f"{sentence[0].upper()}{sentence[1:]}. The file below is the best of the tuned configurations, "
+            "not one shown to be better than not fine-tuning.")
 
 
 def confirmed_table(study: Any) -> dict[int, dict[str, Any]]:
@@ -134,6 +134,8 @@ def score_test(cfg: Any, bench: Any, base_decoding: Any, metrics: list[str]) -> 
 
 def comparison_lines(comparison: dict[str, dict[str, Any]]) -> list[str]:
     """The test comparison as a table, then one plain sentence per metric."""
+    import objectives
+
     if not comparison:
         return ["test: no objective is scored per question, so there is no paired comparison with the base model"]
     # Fixed decimals, so that the columns line up and a gain reads against its interval digit by digit.
@@ -146,18 +148,9 @@ def comparison_lines(comparison: dict[str, dict[str, Any]]) -> list[str]:
         interval = f"[{lo:+.4f}, {hi:+.4f}]"
         lines.append(f"{metric:<14} {c['base']:>9.4f} {c['tuned']:>9.4f} {c['gain']:>+9.4f}  {interval:<20} {p:>6}  {default}")
     for metric, c in comparison.items():
-        lo, hi = c["gain_ci95"]
-        better = lo > 0 if _maximised(metric) else hi < 0
-        worse = hi < 0 if _maximised(metric) else lo > 0
-        n = c["questions"]
-        if better:
-            verdict = f"the fine-tune beats the base model on {metric} by {c['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}] ({n} test questions)"
-        elif worse:
-            verdict = f"the fine-tune is WORSE than the base model on {metric}: {c['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}] ({n} test questions)"
-        else:
-            verdict = (f"the gain on {metric} ({c['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}], {n} test questions) "
-                       "is not significant at 95 %: the fine-tune is not shown to beat the base model")
-        lines.append(verdict)
+        gain = objectives.Gain.from_dict(c)
+        if gain is not None:
+            lines.append(objectives.verdict(metric, gain, _maximised(metric), where=f"{gain.questions} test questions"))
     return lines
 
 

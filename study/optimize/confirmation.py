@@ -280,22 +280,13 @@ def held_out_verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bo
 
 def verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> str:
     """One plain sentence: does any confirmed configuration beat the base model on ``metric``?"""
-    gains = {n: t[metric]["gain"] for n, t in table.items() if metric in t and t[metric].get("gain")}
+    stored = {n: t[metric]["gain"] for n, t in table.items() if metric in t and t[metric].get("gain")}
+    gains = {n: g for n, raw in stored.items() if (g := objectives.Gain.from_dict(raw)) is not None}
     if not gains:
         return f"{metric}: no gain over the base model could be computed (the base model was not scored)"
-    real = {n: g for n, g in gains.items() if g["significant"]}
-    if real:
-        n, g = max(real.items(), key=lambda kv: kv[1]["gain"] if maximize else -kv[1]["gain"])
-        lo, hi = g["gain_ci95"]
-        return (f"{metric}: trial {n} beats the base model by {g['gain']:+.4g}, 95 % interval [{lo:+.4g}, {hi:+.4g}] "
-                f"(mean of {table[n][metric]['seeds']} seeds, {g['questions']} questions; {_basis(g)})")
-    n, g = max(gains.items(), key=lambda kv: kv[1]["gain"] if maximize else -kv[1]["gain"])
-    lo, hi = g["gain_ci95"]
-    worse = hi < 0 if maximize else lo > 0
-    reading = ("so even the best is worse than the untuned base model" if worse
-               else "which includes no improvement")
-    return (f"{metric}: no configuration beats the base model; the best, trial {n}, gains {g['gain']:+.4g}, "
-            f"95 % interval [{lo:+.4g}, {hi:+.4g}], {reading} ({_basis(g)})")
+    best = objectives.best_gain(gains, maximize)
+    where = f"mean of {table[best][metric]['seeds']} seeds, {gains[best].questions} questions; {_basis(stored[best])}"
+    return f"{metric}: " + objectives.best_verdict(metric, gains, maximize, where=where)
 
 
 def _basis(gain: dict[str, Any]) -> str:

@@ -36,8 +36,8 @@ def test_the_verdict_names_the_trial_that_beats_the_base_model_with_its_interval
     rouge, length = study_data(*liver_study).analyses.confirmation.verdicts
     # trial 5 gains most of those whose interval excludes 0 (trial 3's [-0.01, 0.21] does not).
     assert rouge == "trial 5 beats the base model on rougeL by +0.22, 95 % interval [+0.15, +0.29]"
-    assert length == ("no confirmed configuration beats the base model on length_error "
-                      "(best gain -0.05, interval [-0.12, +0.02], trial 4; lower is better)")
+    assert length == ("no confirmed configuration beats the base model on length_error: the best, trial 4, gains "
+                      "-0.05, 95 % interval [-0.12, +0.02] (lower is better), which includes no improvement")
 
 
 def test_the_section_shows_seeds_sd_interval_and_gain_with_p(liver_study) -> None:

@@ -65,5 +65,5 @@ def test_a_trial_with_a_gain_inside_zero_does_not_beat_the_base_model() -> None:
             "questions": 30, "significant": False}
     study.add_trial(optuna.trial.create_trial(values=[0.25], user_attrs={"gain_vs_base": {"rougeL": gain}}))
     (verdict,) = study_data(study).analyses.vs_base.verdicts
-    assert verdict == ("no trial on the Pareto front beats the base model on rougeL "
-                       "(best gain +0.05, interval [-0.01, +0.11], trial 1)")
+    assert verdict == ("no trial on the Pareto front beats the base model on rougeL: the best, trial 1, gains "
+                       "+0.05, 95 % interval [-0.01, +0.11], which includes no improvement")

@@ -90,7 +90,7 @@ def test_a_confirmed_loss_is_called_worse_not_merely_not_better(rdb_url, qa_file
     study, storage = study_with_trials(rdb_url, qa_file)
     lines = confirm(study, storage, top=1, seeds=2, say=lambda line: None, run_fn=SeededRuns(gain=-0.2))
     assert any("worse than the untuned base model" in line for line in lines)
-    assert "worse than not fine-tuning" in confirmation_warning(study, "rougeL")
+    assert "even the best is worse than the untuned base model" in confirmation_warning(study, "rougeL")
 
 
 def test_the_export_table_keeps_its_columns_apart():

@@ -134,7 +134,7 @@ def test_confirmation_compares_with_the_base_answering_with_the_same_decoding(rd
         assert g["against"] == keys.SAME_DECODING
         assert g["significant"] is claimed and g["gain"] == pytest.approx(gain, abs=0.01)
     said = " ".join(line for line in lines if line.startswith("rougeL:"))
-    assert ("beats the base model by" in said) is claimed and "optimistic" in said
+    assert ("beats the base model on rougeL by" in said) is claimed and "optimistic" in said
     assert ("no configuration beats the base model" in said) is not claimed
 
 
@@ -160,7 +160,7 @@ def test_the_confirmed_claim_is_made_on_the_test_split_against_the_same_decoding
     runner = _decoding_study(rdb_url, qa_file, tmp_path)
     lines = confirm(runner.study, runner.storage, top=2, seeds=2, say=lambda line: None,
                     run_fn=HeldOutRuns(gain=0.1, test_gain=0.0))
-    validation = [line for line in lines if line.startswith("rougeL: trial") and "beats the base model by" in line]
+    validation = [line for line in lines if line.startswith("rougeL: trial") and "beats the base model on rougeL by" in line]
     held_out = [line for line in lines if "test questions that chose nothing" in line]
     assert validation and "optimistic" in validation[0]  # a validation gain: claimed, labelled optimistic
     assert len(held_out) == 1 and "beats the base model" not in held_out[0]

@@ -42,7 +42,7 @@ class RealStudy:
             test = list(self.bench.splits.test)
 
             def on_trained(model: Any) -> None:
-                scored["test"] = score_pairs(model, self.bench, cfg, test).per_item
+                scored["test"] = score_pairs(model, self.bench, cfg, test).per_question
 
             with contextlib.redirect_stdout(sys.stderr):
                 run_trial(cfg, self.bench, on_trained=on_trained)

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         first = run_trial(plain, bench)
     repeats: dict[str, list[common.Timing]] = {"membership": [], "exposure": []}
 
-    held_out = first.per_item[stats_key("eval_loss")]  # what a trial passes: the validation side costs nothing
+    held_out = first.per_question[stats_key("eval_loss")]  # what a trial passes: the validation side costs nothing
 
     def measure(model: Any) -> None:
         for _ in range(args.repeats):
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append([f"trial with {args.canaries} canaries", canary_wall, None, canary_cpu, extra_wall])
     figures.update(trial_wall=t_plain.wall, trial_cpu=t_plain.cpu, canary_trial_wall=canary_wall,
                    canary_trial_cpu=canary_cpu, canary_extra_wall=extra_wall, canary_extra_cpu=extra_cpu,
-                   membership_pairs=len(first.per_item.get("membership_auc_stats", [])),
+                   membership_pairs=len(first.per_question.get("membership_auc_stats", [])),
                    in_trial_memorisation_seconds=first.metrics.get("memorisation_seconds"),
                    in_canary_trial_memorisation_seconds=second.metrics.get("memorisation_seconds"),
                    membership_auc=first.metrics.get("membership_auc"), exposure=second.metrics.get("exposure"),

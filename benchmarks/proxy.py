@@ -184,8 +184,8 @@ def run_trials(space: Any, n_trials: int, minutes: float, seed: int, questions: 
             c = {"check": j, "epoch": h["epoch"], "final": final, **{k: v for k, v in h.items() if k != "epoch"}}
             if final:  # the subset signal at the end: the final answers to the first questions (full length)
                 n = questions or len(result.predictions)
-                c["check_rougeL"] = _mean(result.per_item["rougeL"][:n])
-                c["check_bertscore_f1"] = _mean(result.per_item.get("bertscore_f1", [])[:n])
+                c["check_rougeL"] = _mean(result.per_question["rougeL"][:n])
+                c["check_bertscore_f1"] = _mean(result.per_question.get("bertscore_f1", [])[:n])
             checks.append(c)
         records.append({"number": number, "state": "COMPLETE", "seconds": seconds, "params": trial.params,
                         "epochs": cfg.training.epochs, "objectives": {o: result.metrics[o] for o in OBJECTIVES},

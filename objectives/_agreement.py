@@ -128,9 +128,9 @@ def wilson_interval(successes: float, n: int, confidence: float = CONFIDENCE) ->
     return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n, confidence)
 
 
-def share_interval(per_item: Sequence[float], confidence: float = CONFIDENCE) -> Interval:
+def share_interval(per_question: Sequence[float], confidence: float = CONFIDENCE) -> Interval:
     """The share of items with a property (each item's value in [0, 1]: one rater's 0/1 or raters' mean)."""
-    values = np.asarray(per_item, dtype=float)
+    values = np.asarray(per_question, dtype=float)
     return wilson_interval(float(values.sum()), int(values.size), confidence)
 
 

@@ -72,7 +72,7 @@ class BertScorer:
             model_type=str(path), num_layers=num_layers, device=device, batch_size=batch_size
         )
 
-    def per_item(self, predictions: Sequence[str], references: Sequence[str]) -> list[float]:
+    def per_question(self, predictions: Sequence[str], references: Sequence[str]) -> list[float]:
         """F1 of each answer, in one batched call of the encoder."""
         if len(predictions) != len(references):
             raise ValueError(f"got {len(predictions)} predictions for {len(references)} references")
@@ -85,5 +85,5 @@ class BertScorer:
         return [float(x) for x in f1.tolist()]
 
     def __call__(self, predictions: Sequence[str], references: Sequence[str]) -> float:
-        scores = self.per_item(predictions, references)
+        scores = self.per_question(predictions, references)
         return sum(scores) / len(scores)

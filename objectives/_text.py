@@ -1,7 +1,7 @@
 """Pure text metrics over lists of strings: BLEU, ROUGE, token-F1, exact match, length.
 
 Each function takes predictions and references of equal length and returns a float
-(or a list of per-question floats for the ``*_per_item`` helpers used by the Wilcoxon pruner).
+(or a list of per-question floats for the ``*_per_question`` helpers used by the Wilcoxon pruner).
 The overlap metrics take the answers' ``language`` (ISO 639-1, :mod:`objectives._language`):
 None or ``"en"`` scores exactly as the libraries' English defaults always did.
 """
@@ -84,7 +84,7 @@ def _rouge(lang: Language) -> "rouge_scorer.RougeScorer":  # noqa: F821 - import
     return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], tokenizer=lang)
 
 
-def rouge_per_item(predictions: Sequence[str], references: Sequence[str],
+def rouge_per_question(predictions: Sequence[str], references: Sequence[str],
                    language: str | None = None) -> list[dict[str, float]]:
     """ROUGE-1/2/L F-measures (0-1) of each answer against its reference, tokenised for ``language``."""
     _check(predictions, references)
@@ -98,11 +98,11 @@ def rouge_per_item(predictions: Sequence[str], references: Sequence[str],
 
 def rouge(predictions: Sequence[str], references: Sequence[str], language: str | None = None) -> dict[str, float]:
     """Mean ROUGE-1/2/L F-measures, 0-1, keyed ``rouge1``, ``rouge2``, ``rougeL``."""
-    items = rouge_per_item(predictions, references, language)
+    items = rouge_per_question(predictions, references, language)
     return {key: sum(item[key] for item in items) / len(items) for key in ("rouge1", "rouge2", "rougeL")}
 
 
-def token_f1_per_item(predictions: Sequence[str], references: Sequence[str],
+def token_f1_per_question(predictions: Sequence[str], references: Sequence[str],
                       language: str | None = None) -> list[float]:
     """SQuAD token-overlap F1 of each answer, 0-1, after :func:`normalize` for ``language``."""
     _check(predictions, references)
@@ -122,11 +122,11 @@ def token_f1_per_item(predictions: Sequence[str], references: Sequence[str],
 
 
 def token_f1(predictions: Sequence[str], references: Sequence[str], language: str | None = None) -> float:
-    scores = token_f1_per_item(predictions, references, language)
+    scores = token_f1_per_question(predictions, references, language)
     return sum(scores) / len(scores)
 
 
-def exact_match_per_item(predictions: Sequence[str], references: Sequence[str],
+def exact_match_per_question(predictions: Sequence[str], references: Sequence[str],
                          language: str | None = None) -> list[float]:
     """1.0 where the answer equals its reference after normalisation, else 0.0."""
     _check(predictions, references)
@@ -135,7 +135,7 @@ def exact_match_per_item(predictions: Sequence[str], references: Sequence[str],
 
 def exact_match(predictions: Sequence[str], references: Sequence[str], language: str | None = None) -> float:
     """Share of answers equal to their reference after normalisation, 0-1."""
-    return _mean(exact_match_per_item(predictions, references, language))
+    return _mean(exact_match_per_question(predictions, references, language))
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -153,13 +153,13 @@ def answer_words(predictions: Sequence[str]) -> float:
     return sum(words(p) for p in predictions) / len(predictions)
 
 
-def answer_words_per_item(predictions: Sequence[str]) -> list[float]:
+def answer_words_per_question(predictions: Sequence[str]) -> list[float]:
     if not predictions:
         raise ValueError("cannot measure an empty list of answers")
     return [float(words(p)) for p in predictions]
 
 
-def length_error_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
+def length_error_per_question(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
     """|log(answer words / reference words)| of each answer."""
     _check(predictions, references)
     return [abs(math.log(max(words(p), 1) / max(words(r), 1))) for p, r in zip(predictions, references)]
@@ -170,14 +170,14 @@ def length_error(predictions: Sequence[str], references: Sequence[str]) -> float
 
     The brevity objective: an answer of half or of twice the reference's length both score log 2.
     """
-    return _mean(length_error_per_item(predictions, references))
+    return _mean(length_error_per_question(predictions, references))
 
 
-def length_ratio_per_item(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
+def length_ratio_per_question(predictions: Sequence[str], references: Sequence[str]) -> list[float]:
     _check(predictions, references)
     return [words(p) / max(words(r), 1) for p, r in zip(predictions, references)]
 
 
 def length_ratio(predictions: Sequence[str], references: Sequence[str]) -> float:
     """Mean of answer words / reference words: 1 is the reference's length, >1 too verbose."""
-    return _mean(length_ratio_per_item(predictions, references))
+    return _mean(length_ratio_per_question(predictions, references))

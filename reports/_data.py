@@ -50,8 +50,8 @@ def state_counts(rows: Sequence[TrialRow]) -> dict[str, int]:
     return counts
 
 
-def study_rows(study: optuna.Study, companion: optuna.Study | None = None) -> StudyRows:
-    """What ``study`` stores, read once; ``companion`` as in :func:`study_data`."""
+def study_rows(study: optuna.Study, pruning_study: optuna.Study | None = None) -> StudyRows:
+    """What ``study`` stores, read once; ``pruning_study`` as in :func:`study_data`."""
     objectives = objectives_of(study)
     rows = with_gains(trial_rows(study), [o.metric for o in objectives])
     gains = {r.number: r.gain for r in rows}
@@ -66,19 +66,19 @@ def study_rows(study: optuna.Study, companion: optuna.Study | None = None) -> St
         trials=rows,
         pareto=pareto,
         best=best,
-        series=intermediate_series(study, companion),
+        series=intermediate_series(study, pruning_study),
         axes=param_axes(study),
         close_to_best=close_to_best(rows, pareto, objectives),
     )
 
 
-def study_data(study: optuna.Study, companion: optuna.Study | None = None) -> StudyData:
+def study_data(study: optuna.Study, pruning_study: optuna.Study | None = None) -> StudyData:
     """Everything the report shows of ``study``, computed once.
 
-    ``companion`` is the optional ``<name>.pruning`` twin study; only its intermediate values
+    ``pruning_study`` is the optional ``<name>.pruning`` study; only its intermediate values
     are used, for trials that lack their own.
     """
-    rows = study_rows(study, companion)
+    rows = study_rows(study, pruning_study)
     return StudyData(
         **vars(rows),  # the fields of StudyRows, as read
         histories=histories(rows.trials, rows.objectives),

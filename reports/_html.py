@@ -39,12 +39,12 @@ details { margin: 0.3em 0 1em; }
 """
 
 
-def write_report(study: optuna.Study, out: Path, companion: optuna.Study | None = None) -> Path:
+def write_report(study: optuna.Study, out: Path, pruning_study: optuna.Study | None = None) -> Path:
     """Write the report of ``study`` to ``out`` (parent folders created) and return the path.
 
-    ``companion``: the ``<name>.pruning`` twin study, if any (see :func:`reports.study_data`).
+    ``pruning_study``: the ``<name>.pruning`` study, if any (see :func:`reports.study_data`).
     """
-    data = study_data(study, companion)
+    data = study_data(study, pruning_study)
     page = render_html(data, build_figures(data))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")

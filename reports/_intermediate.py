@@ -1,7 +1,7 @@
 """Intermediate values: the pruning metric per epoch (or per question) of each trial, pruned trials dashed red.
 
 Optuna refuses ``Trial.report`` in multi-objective studies, so a main-study trial without
-intermediate values of its own borrows those of its twin in the ``<name>.pruning`` study.
+intermediate values of its own borrows those of its pruning trial in the ``<name>.pruning`` study.
 """
 
 from __future__ import annotations
@@ -24,22 +24,22 @@ STATE_STYLE: dict[str, dict[str, Any]] = {
 OTHER_STYLE: dict[str, Any] = {"color": OTHER_COLOR, "dash": "dot"}  # FAIL, RUNNING, WAITING
 
 
-def intermediate_series(study: optuna.Study, companion: optuna.Study | None = None) -> tuple[Series, ...]:
+def intermediate_series(study: optuna.Study, pruning_study: optuna.Study | None = None) -> tuple[Series, ...]:
     """The pruning metric per step of every trial that reported one, pruned trials included.
 
     A trial without intermediate values of its own borrows those of its pruning trial in
-    ``companion``, the ``<name>.pruning`` study the pruner works on: the one its user attribute
+    ``pruning_study``, the ``<name>.pruning`` study the pruner works on: the one its user attribute
     ``pruning_trial`` (``pruning_twin`` in older studies) names, else the one whose
     ``trial_number`` names it.
     """
-    pruning = companion.get_trials(deepcopy=False) if companion else []
-    twins = {t.number: t.intermediate_values for t in pruning}
+    pruning = pruning_study.get_trials(deepcopy=False) if pruning_study else []
+    pruning_values = {t.number: t.intermediate_values for t in pruning}
     named = {t.user_attrs[keys.MAIN_TRIAL]: t.intermediate_values for t in pruning
              if isinstance(t.user_attrs.get(keys.MAIN_TRIAL), int)}
     out = []
     for trial in study.get_trials(deepcopy=False):
-        twin = keys.pruning_trial_number(trial.user_attrs)
-        values = trial.intermediate_values or (twins.get(twin, {}) if twin is not None else named.get(trial.number, {}))
+        number = keys.pruning_trial_number(trial.user_attrs)
+        values = trial.intermediate_values or (pruning_values.get(number, {}) if number is not None else named.get(trial.number, {}))
         if values:
             steps = tuple(sorted(values))
             out.append(Series(trial.number, trial.state.name, steps, tuple(values[s] for s in steps)))

@@ -117,14 +117,14 @@ def score_test(cfg: Any, bench: Any, base_decoding: Any, metrics: list[str]) -> 
     def on_trained(model: Any) -> None:
         evaluation = score_pairs(model, bench, cfg, test)
         scores["test"] = evaluation.metrics
-        scores["tuned_per_question"] = evaluation.per_item
+        scores["tuned_per_question"] = evaluation.per_question
         scores["test_samples"] = [
             {"question": q.question, "reference": q.answer, "answer": a} for q, a in zip(test[:5], evaluation.predictions)
         ]
 
     result = run_trial(cfg, bench, on_trained=on_trained)
     scores["validation_rerun"] = result.metrics
-    comparison = objectives.gain_table(scores.pop("tuned_per_question"), base.per_item, metrics)
+    comparison = objectives.gain_table(scores.pop("tuned_per_question"), base.per_question, metrics)
     for metric, entry in comparison.items():
         entry.pop("significant", None)
         entry["base_default_decoding"] = base_default.metrics.get(metric)

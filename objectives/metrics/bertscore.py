@@ -6,7 +6,7 @@ from objectives._registry import Answers, Metric, register
 
 
 def _per_question(answers: Answers) -> list[float]:
-    return answers.encoder.per_item(answers.predictions, answers.references)
+    return answers.encoder.per_question(answers.predictions, answers.references)
 
 
 register(Metric("bertscore_f1", "max", "BERTScore F1 (bert-score with the study's encoder)",

@@ -19,14 +19,14 @@ def _chrf():
     return CHRF()  # character 6-grams, beta 2: sacrebleu's defaults
 
 
-def chrf_per_item(predictions, references) -> list[float]:
+def chrf_per_question(predictions, references) -> list[float]:
     """chrF of each answer against its reference, 0-1 (sacrebleu reports 0-100)."""
     scorer = _chrf()
     return [scorer.sentence_score(p, [r]).score / 100.0 for p, r in zip(predictions, references)]
 
 
 def _per_question(answers: Answers) -> list[float]:
-    return chrf_per_item(answers.predictions, answers.references)
+    return chrf_per_question(answers.predictions, answers.references)
 
 
 register(Metric("chrf", "max", "chrF character n-gram F-score (sacrebleu), 0-1; needs no tokeniser",

@@ -16,7 +16,7 @@ from objectives._registry import Answers, Metric, register
 def _rouge_items(predictions: tuple[str, ...], references: tuple[str, ...],
                  language: str | None) -> list[dict[str, float]]:
     # ROUGE-1, -2 and -L come from one pass of rouge-score: the three metrics share it.
-    return _text.rouge_per_item(predictions, references, language)
+    return _text.rouge_per_question(predictions, references, language)
 
 
 def _rouge(key: str):
@@ -34,7 +34,7 @@ register(
     Metric("rouge2", "max", "ROUGE-2 F-measure (rouge-score), 0-1", per_question=_rouge("rouge2")),
     Metric("rougeL", "max", "ROUGE-L F-measure (rouge-score), 0-1", per_question=_rouge("rougeL")),
     Metric("token_f1", "max", "SQuAD token-overlap F1, 0-1",
-           per_question=lambda a: _text.token_f1_per_item(a.predictions, a.references, a.language)),
+           per_question=lambda a: _text.token_f1_per_question(a.predictions, a.references, a.language)),
     Metric("exact_match", "max", "1 where the answer equals its reference after normalisation",
-           per_question=lambda a: _text.exact_match_per_item(a.predictions, a.references, a.language)),
+           per_question=lambda a: _text.exact_match_per_question(a.predictions, a.references, a.language)),
 )

@@ -230,8 +230,8 @@ def judge_answers(cfg: JudgeConfig, questions: Sequence[str], references: Sequen
 
 
 def judge_into(cfg: JudgeConfig, questions: Sequence[str], references: Sequence[str], answers: Sequence[str],
-               metrics: dict[str, float], per_item: dict[str, list]) -> None:
-    """Add the judge's metrics and per-question scores of ``answers`` to ``metrics`` and ``per_item``.
+               metrics: dict[str, float], per_question: dict[str, list]) -> None:
+    """Add the judge's metrics and per-question scores of ``answers`` to ``metrics`` and ``per_question``.
 
     Nothing happens when no endpoint is configured (``evaluation.judge.endpoint`` unset): every
     place that scores answers (a trial, the base, the test split) calls it the same way.
@@ -239,7 +239,7 @@ def judge_into(cfg: JudgeConfig, questions: Sequence[str], references: Sequence[
     if cfg.endpoint:
         judged, items = judge_answers(cfg, questions, references, answers)
         metrics.update(judged)
-        per_item.update(items)
+        per_question.update(items)
 
 
 def preflight(cfg: JudgeConfig, wanted: Iterable[str], pruning_metric: str) -> str | None:

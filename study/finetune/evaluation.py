@@ -28,7 +28,7 @@ class Evaluation:
 
     metrics: dict[str, float]
     predictions: list[str]
-    per_item: dict[str, list] = field(default_factory=dict)  # metric -> one score per question; "bleu_stats": counts
+    per_question: dict[str, list] = field(default_factory=dict)  # metric -> one score per question; "bleu_stats": counts
 
 
 def stop_token_ids(tokenizer: Any) -> list[int]:
@@ -272,23 +272,23 @@ def score_answers(
 ) -> Evaluation:
     """Every answer metric of the registry (:func:`objectives.answer_metrics`), with per-question scores.
 
-    ``per_item`` holds each metric that is a mean over questions, and a corpus metric's per-answer
+    ``per_question`` holds each metric that is a mean over questions, and a corpus metric's per-answer
     rows under its stats key (``bleu_stats``: corpus BLEU is not a mean): what intervals and
     paired tests resample. BERTScore only where a scorer is given. ``language`` (ISO 639-1,
     ``data.language``) sets how the overlap metrics read the text; None is English.
     """
     answers = objectives.Answers(predictions, references, questions, language, bertscorer)
     metrics: dict[str, float] = {}
-    per_item: dict[str, list] = {}
+    per_question: dict[str, list] = {}
     for metric in objectives.answer_metrics(with_encoder=bertscorer is not None):
         scores = metric.per_question(answers)
         if metric.from_rows is not None:  # a corpus statistic: rows summed, not a mean of scores
-            per_item[objectives.stats_key(metric.name)] = scores
+            per_question[objectives.stats_key(metric.name)] = scores
             metrics[metric.name] = metric.from_rows([sum(col) for col in zip(*scores)])
         else:
-            per_item[metric.name] = scores
+            per_question[metric.name] = scores
             metrics[metric.name] = sum(scores) / len(scores)
-    return Evaluation(metrics=metrics, predictions=list(predictions), per_item=per_item)
+    return Evaluation(metrics=metrics, predictions=list(predictions), per_question=per_question)
 
 
 def evaluate_model(
@@ -307,6 +307,6 @@ def evaluate_model(
     predictions, scored = answers_and_logprobs(model, tokenizer, prompts, examples, decoding, seed=seed)
     result = score_answers(predictions, references, bertscorer, language=language)
     result.metrics["eval_loss"] = mean_loss(scored)
-    result.per_item[objectives.stats_key("eval_loss")] = [[s, n] for s, n in scored]  # its interval resamples these
+    result.per_question[objectives.stats_key("eval_loss")] = [[s, n] for s, n in scored]  # its interval resamples these
     result.metrics["eval_seconds"] = time.perf_counter() - start
     return result

@@ -37,7 +37,7 @@ def score_pairs(model: object, bench: "Workbench", cfg: TrialConfig, pairs: "lis
                                 decoding or cfg.decoding, bench.bertscorer, seed=cfg.training.seed,
                                 language=cfg.data.language)
     judge_into(cfg.evaluation.judge, [p.question for p in inputs.pairs], inputs.references, evaluation.predictions,
-               evaluation.metrics, evaluation.per_item)
+               evaluation.metrics, evaluation.per_question)
     return evaluation
 
 
@@ -58,9 +58,9 @@ class BaseAnswers:
             release_memory()
         return self._scored[key]
 
-    def remember(self, cfg: TrialConfig, per_item: dict[str, list]) -> None:
+    def remember(self, cfg: TrialConfig, per_question: dict[str, list]) -> None:
         """Scores the base model already has under ``cfg``'s settings (the study's base trial): not generated again."""
-        self._scored.setdefault(cfg.inference_key(), Evaluation({}, [], dict(per_item)))
+        self._scored.setdefault(cfg.inference_key(), Evaluation({}, [], dict(per_question)))
 
     def __len__(self) -> int:
         return len(self._scored)

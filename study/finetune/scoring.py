@@ -41,7 +41,7 @@ class TextMetrics:
 
     def __call__(self, questions: Sequence[str], references: Sequence[str], answers: Sequence[str]
                  ) -> dict[str, list]:
-        return score_answers(answers, references, None, questions, self.language).per_item
+        return score_answers(answers, references, None, questions, self.language).per_question
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class BertScoreMetric:
 
     def __call__(self, questions: Sequence[str], references: Sequence[str], answers: Sequence[str]
                  ) -> dict[str, list]:
-        return {"bertscore_f1": self.scorer.per_item(answers, references)}
+        return {"bertscore_f1": self.scorer.per_question(answers, references)}
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,10 @@ class TrialResult:
     history: list[dict[str, float]]  # one dict of metrics per check, with its "epoch" (1.5 = half-way through the second)
     predictions: list[str]
     pruned_at: float | None = None  # epoch (or question index for per-question pruning) where it stopped
-    per_item: dict[str, list] = field(default_factory=dict)  # per-question scores (Evaluation.per_item)
+    per_question: dict[str, list] = field(default_factory=dict)  # per-question scores (Evaluation.per_question)
     #: the base model's per-question scores with this trial's decoding and prompt (study.finetune.fair_base)
-    base_per_item: dict[str, list] | None = None
-    test_per_item: dict[str, list] | None = None  # confirmation runs: per-question scores on the test split
+    base_per_question: dict[str, list] | None = None
+    test_per_question: dict[str, list] | None = None  # confirmation runs: per-question scores on the test split
 
 
 @dataclass
@@ -127,29 +127,29 @@ def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
     model, tokenizer = bench.base.model, bench.base.tokenizer
     evaluation = evaluate_model(model, tokenizer, val.prompts, val.examples, val.references, cfg.decoding,
                                 bench.bertscorer, seed=cfg.training.seed, language=cfg.data.language)
-    metrics, per_item = dict(evaluation.metrics), dict(evaluation.per_item)
+    metrics, per_question = dict(evaluation.metrics), dict(evaluation.per_question)
     if cfg.evaluation.general_questions:
         _, correct = bench.quiz(cfg.evaluation.general_questions)
         accuracy = sum(correct) / len(correct)
         metrics.update(general_accuracy=accuracy, general_accuracy_base=accuracy, forgetting=0.0)
-        per_item["forgetting"] = [0.0] * len(correct)
+        per_question["forgetting"] = [0.0] * len(correct)
     if cfg.evaluation.judge_heuristic:
         from study.finetune.judge import judge_scores
 
         scores = judge_scores(model, tokenizer, [p.question for p in val.pairs], val.references, evaluation.predictions)
         metrics["judge_score"] = sum(scores) / len(scores)
     judge_into(cfg.evaluation.judge, [p.question for p in val.pairs], val.references, evaluation.predictions,
-               metrics, per_item)
+               metrics, per_question)
     if cfg.evaluation.probes:
         probe_metrics, probe_items = probe_scores(model, bench, cfg)
         metrics.update(probe_metrics)
-        per_item.update(probe_items)
-    memorised, memorised_items = memorisation_scores(model, bench, cfg, per_item.get(objectives.stats_key("eval_loss")))
+        per_question.update(probe_items)
+    memorised, memorised_items = memorisation_scores(model, bench, cfg, per_question.get(objectives.stats_key("eval_loss")))
     metrics.update(memorised)
-    per_item.update(memorised_items)
+    per_question.update(memorised_items)
     metrics.update(train_seconds=0.0, pretrain_seconds=0.0, total_seconds=time.perf_counter() - start)
     release_memory()
-    return TrialResult(metrics, [], evaluation.predictions, None, per_item)
+    return TrialResult(metrics, [], evaluation.predictions, None, per_question)
 
 
 PROBE_METRICS = ("rougeL", "bertscore_f1", "token_f1")
@@ -166,7 +166,7 @@ def probe_scores(model: Any, bench: Workbench, cfg: TrialConfig) -> tuple[dict[s
 
     probes = bench.probes(cfg.data)
     metrics: dict[str, float] = {}
-    per_item: dict[str, list] = {}
+    per_question: dict[str, list] = {}
     start = time.perf_counter()
     for kind in KINDS:
         chosen = probes.of(kind)[: cfg.evaluation.probe_questions]
@@ -180,11 +180,11 @@ def probe_scores(model: Any, bench: Workbench, cfg: TrialConfig) -> tuple[dict[s
         for name in PROBE_METRICS:
             if name in evaluation.metrics:
                 metrics[prefix + name] = evaluation.metrics[name]
-                per_item[prefix + name] = evaluation.per_item[name]
+                per_question[prefix + name] = evaluation.per_question[name]
         metrics[prefix + "loss"] = evaluation.metrics["eval_loss"]
-        per_item[objectives.stats_key(prefix + "loss")] = evaluation.per_item[objectives.stats_key("eval_loss")]
+        per_question[objectives.stats_key(prefix + "loss")] = evaluation.per_question[objectives.stats_key("eval_loss")]
     metrics["probe_seconds"] = time.perf_counter() - start
-    return metrics, per_item
+    return metrics, per_question
 
 
 class TrialRecipe:
@@ -228,7 +228,7 @@ class TrialRecipe:
         metrics.update(train_loss=train_loss, train_seconds=train_seconds + self.extra.get("pretrain_seconds", 0.0),
                        total_seconds=time.perf_counter() - start)
         return TrialResult(metrics, self.history, evaluation.predictions, pruned_at,
-                           {**evaluation.per_item, **self.extra_items})
+                           {**evaluation.per_question, **self.extra_items})
 
     def setup(self) -> None:
         """The base model's quiz score (once per process) and a fresh adapter on the shared model."""
@@ -350,7 +350,7 @@ class TrialRecipe:
         answered, whose held-out losses it has: a wider interval, and one short pass, not two.
         """
         cfg = self.cfg
-        held_out = self.last_check.per_item.get(objectives.stats_key("eval_loss")) if self.last_check else None
+        held_out = self.last_check.per_question.get(objectives.stats_key("eval_loss")) if self.last_check else None
         if not canaries:
             pairs = cfg.privacy.membership_pairs
             if held_out and pairs != 0:
@@ -413,7 +413,7 @@ def _chunked_evaluation(
         scored += logprobs
         partial = score_answers(answers, [p.answer for p in pairs[first : first + size]], bench.bertscorer,
                                 language=cfg.data.language)
-        bert_items += partial.per_item.get("bertscore_f1", [])
+        bert_items += partial.per_question.get("bertscore_f1", [])
         if monitor and monitor.after_chunk(first, partial) and first + size < len(pairs):
             pruned_at = first + size
             break
@@ -422,7 +422,7 @@ def _chunked_evaluation(
     # chunks' scores are reused instead of encoding every answer a second time.
     evaluation = score_answers(predictions, [p.answer for p in pairs[:n]], None, language=cfg.data.language)
     if bert_items:
-        evaluation.per_item["bertscore_f1"] = bert_items
+        evaluation.per_question["bertscore_f1"] = bert_items
         evaluation.metrics["bertscore_f1"] = sum(bert_items) / len(bert_items)
     evaluation.metrics["eval_loss"] = mean_loss(scored)
     evaluation.metrics["eval_seconds"] = time.perf_counter() - start

@@ -125,8 +125,8 @@ def run_all(study: optuna.Study, confirm: optuna.Study, storage: Any, runs: Sequ
         def record(handle: Any, result: Any, run: Run = run, base: bool = base) -> Recorded:
             recorded = recorder.record(handle, result, None if base else _base_scores(confirm, run, by_number),
                                        itself=base)
-            if getattr(result, "test_per_item", None):
-                handle.set_user_attr(keys.TEST_PER_QUESTION, result.test_per_item)
+            if getattr(result, "test_per_question", None):
+                handle.set_user_attr(keys.TEST_PER_QUESTION, result.test_per_question)
             return recorded
 
         outcome = run_claimed(confirm, storage, run.attrs, _config(by_number, run),
@@ -349,14 +349,14 @@ def _fine_tune(cfg: TrialConfig, allow_hub: bool, show_progress: bool) -> RunFn:
 
         def on_test(model: Any) -> None:
             if test:
-                scored["test"] = score_pairs(model, bench, cfg, test).per_item
+                scored["test"] = score_pairs(model, bench, cfg, test).per_question
 
         if base:
             result = score_base_model(cfg, bench)
             on_test(bench.base.model)
         else:
             result = run_trial(cfg, bench, show_progress=show_progress, on_trained=on_test)
-        result.test_per_item = scored.get("test")
+        result.test_per_question = scored.get("test")
         return result
 
     return run

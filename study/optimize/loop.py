@@ -375,7 +375,7 @@ class FineTune:
             on_trained=self.adapters.keep if self.adapters is not None else None,
         )
         if result.pruned_at is None:  # a finished trial's gains compare it with the base answering as it does
-            result.base_per_item = self.base_answers(cfg).per_item
+            result.base_per_question = self.base_answers(cfg).per_question
         return result
 
     def score_base(self, cfg: TrialConfig) -> Any:

@@ -59,7 +59,7 @@ class TrialPruning:
         return self._report(evaluation.metrics[self.metric.metric], check)
 
     def after_chunk(self, first_question: int, evaluation: Evaluation) -> bool:
-        scores = evaluation.per_item.get(self.metric.metric)
+        scores = evaluation.per_question.get(self.metric.metric)
         if scores is None:
             raise StudyError(
                 f"a per-question pruner needs a per-question metric, not '{self.metric.metric}' "

@@ -63,21 +63,21 @@ class Recorder:
         """Record ``result`` (a ``TrialResult``) on ``trial``, with gains over ``base``'s per-question scores.
 
         ``itself``: the result is the base model's own (its knowledge gain is 0 by definition, against its
-        own probe scores; it has no gains). A result with ``base_per_item`` (the base answering with the
+        own probe scores; it has no gains). A result with ``base_per_question`` (the base answering with the
         trial's decoding) has its gains measured against that, the gains over ``base`` kept beside them.
         """
-        per_question = dict(getattr(result, "per_item", None) or {})
+        per_question = dict(getattr(result, "per_question", None) or {})
         if itself:
             base = per_question
         gained, items = knowledge_gain(per_question, base or {})  # probes against the base model's
         result.metrics.update(gained)
         per_question.update(items)
-        result.per_item = per_question
+        result.per_question = per_question
         names = [o.metric for o in self.objectives]
         history, predictions = getattr(result, "history", None) or [], getattr(result, "predictions", None) or []
         record_result(trial, result.metrics, history, self.questions, predictions, self.sample_answers)
         record_scores(trial, per_question, None if itself else base, names,
-                      same_decoding=getattr(result, "base_per_item", None))
+                      same_decoding=getattr(result, "base_per_question", None))
         warning = dashboard.upload_predictions(self.store, self.study, trial, self.questions, predictions, per_question)
         return Recorded(*self.values(result), warning=warning)
 

@@ -154,5 +154,5 @@ def base_answers(cfg: TrialConfig) -> dict[str, Any]:
     evaluation = score_pairs(bench.base.model, bench, cfg)
     # JSON has no NaN (Optuna stores user attributes as JSON)
     per_question = {m: [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
-                    for m, values in _validation_scores(evaluation.per_item).items()}
+                    for m, values in _validation_scores(evaluation.per_question).items()}
     return {"answers": list(evaluation.predictions), "per_question": per_question}

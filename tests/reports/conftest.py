@@ -2,7 +2,7 @@
 
 ``heart`` (fixtures ``study``, ``study_2d``, ``storage_url``): trials 0-3 are COMPLETE (trial 0
 dominates trial 1, so the Pareto front is 0, 2 and 3), trial 4 is PRUNED at epoch 2 with
-intermediate values, trial 5 FAILED; the storage also holds the ``.pruning`` companion study.
+intermediate values, trial 5 FAILED; the storage also holds the ``.pruning`` study.
 It has none of the optional analysis data (test scores, clinicians' review, quiz accuracy).
 
 ``clinical`` (fixtures ``clinical_study``, ``clinical_url``): everything the analyses registered in

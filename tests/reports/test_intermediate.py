@@ -13,17 +13,17 @@ def test_intermediate_series_include_the_pruned_trial(study: optuna.Study) -> No
     assert set(series) == {0, 1, 2, 3, 4}  # the failed trial reported nothing
 
 
-def test_intermediate_series_fall_back_to_the_pruning_twin() -> None:
+def test_intermediate_series_fall_back_to_the_pruning_study() -> None:
     storage = optuna.storages.InMemoryStorage()
     study = optuna.create_study(study_name="s", storage=storage, directions=["maximize", "minimize"])
-    companion = optuna.create_study(study_name="s.pruning", storage=storage)
-    twin = companion.ask()
+    pruning = optuna.create_study(study_name="s.pruning", storage=storage)
+    twin = pruning.ask()
     twin.report(2.5, 1)
     trial = study.ask()
     trial.set_user_attr("pruning_twin", twin.number)
     study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     assert study_data(study).series == ()
-    assert [(s.number, s.steps, s.values) for s in study_data(study, companion).series] == [(0, (1,), (2.5,))]
+    assert [(s.number, s.steps, s.values) for s in study_data(study, pruning).series] == [(0, (1,), (2.5,))]
 
 
 def test_intermediate_figure_dashes_the_pruned_trial(study: optuna.Study) -> None:

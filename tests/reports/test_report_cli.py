@@ -26,7 +26,7 @@ def test_main_refuses_an_unknown_study_and_lists_the_real_ones(storage_url: str,
     assert main(["--study-name", "nope", "--storage", storage_url]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: --study-name nope")
-    assert "it holds: heart)" in err  # the .pruning companion is not offered
+    assert "it holds: heart)" in err  # the .pruning study is not offered
 
 
 def test_main_refuses_a_missing_sqlite_file_without_creating_it(tmp_path: Path,

@@ -34,8 +34,8 @@ class StubTrials:
     def result(rouge: list[float], train_seconds: float) -> SimpleNamespace:
         metrics = {"rougeL": sum(rouge) / len(rouge), "bertscore_f1": 0.5, "train_seconds": train_seconds,
                    "eval_loss": 1.0}
-        per_item = {"rougeL": rouge, "bertscore_f1": [0.5] * len(rouge)}
-        return SimpleNamespace(metrics=metrics, history=[metrics], predictions=[], pruned_at=None, per_item=per_item)
+        per_question = {"rougeL": rouge, "bertscore_f1": [0.5] * len(rouge)}
+        return SimpleNamespace(metrics=metrics, history=[metrics], predictions=[], pruned_at=None, per_question=per_question)
 
     def __call__(self, cfg: Any, monitor: Any) -> SimpleNamespace:
         return self.result([r + self.gain for r in BASE_ROUGE], 1.0 + cfg.training.learning_rate)

@@ -104,5 +104,5 @@ def test_a_trial_scores_english_exactly_as_before_languages_existed():
     for language in (None, "en"):
         scored = score_answers(recorded["predictions"], recorded["references"], None, language=language)
         for key in ("rouge1", "rouge2", "rougeL", "token_f1", "exact_match", "bleu_stats"):
-            assert scored.per_item[key] == recorded[key]
+            assert scored.per_question[key] == recorded[key]
         assert scored.metrics["bleu"] == recorded["bleu"]

@@ -37,7 +37,7 @@ def test_known_answers_give_known_scores(capsys, tmp_path):
     assert code == 0 and err[0] == "language: en (--language)"
     summary = json.loads(out)
     preds, refs = [r[2] for r in ROWS], [r[1] for r in ROWS]
-    rouge = objectives.rouge_per_item(preds, refs)
+    rouge = objectives.rouge_per_question(preds, refs)
     assert [q["scores"]["rougeL"] for q in summary["per_question"]] == [r["rougeL"] for r in rouge]
     scores = [q["scores"] for q in summary["per_question"]]
     assert scores[0]["exact_match"] == 1.0 and scores[0]["rougeL"] == 1.0 and scores[3]["rougeL"] == 0.0
@@ -71,7 +71,7 @@ def test_against_gives_the_paired_gain_per_metric(capsys, tmp_path):
     assert code == 0
     summary = json.loads(out)
     gains = summary["gains"]
-    rouge = objectives.rouge_per_item([r[2] for r in ROWS], [r[1] for r in ROWS])
+    rouge = objectives.rouge_per_question([r[2] for r in ROWS], [r[1] for r in ROWS])
     expected = 1.0 - sum(r["rougeL"] for r in rouge) / 4
     assert gains["rougeL"]["gain"] == pytest.approx(expected) and gains["rougeL"]["tuned"] == 1.0
     low, high = gains["rougeL"]["gain_ci95"]

@@ -293,10 +293,10 @@ def test_a_trial_and_the_base_model_are_judged_per_question_and_repeated_answers
         unjudged = run_trial(replace(cfg, evaluation=EvalConfig()), bench)
     for result in (base, trial):
         for name in ("judge_correct", "judge_harmful", "judge_length", "judge_length_off"):
-            assert len(result.per_item[name]) == n
-            assert result.metrics[name] == pytest.approx(sum(result.per_item[name]) / n)
-        assert set(result.per_item["judge_correct"]) <= {0.0, 0.5, 1.0} and result.metrics["judge_seconds"] >= 0
-    assert trial.per_item["judge_correct"] == base.per_item["judge_correct"]
+            assert len(result.per_question[name]) == n
+            assert result.metrics[name] == pytest.approx(sum(result.per_question[name]) / n)
+        assert set(result.per_question["judge_correct"]) <= {0.0, 0.5, 1.0} and result.metrics["judge_seconds"] >= 0
+    assert trial.per_question["judge_correct"] == base.per_question["judge_correct"]
     assert not any(k.startswith("judge") for k in unjudged.metrics)
 
 

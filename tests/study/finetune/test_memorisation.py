@@ -126,9 +126,9 @@ def test_a_trial_inserts_its_canaries_and_records_membership_and_exposure(bench,
     result = run_trial(cfg, bench)
     assert 0.0 <= result.metrics["membership_auc"] <= 1.0 and result.metrics["exposure"] >= 0.0
     assert result.metrics["memorisation_seconds"] > 0
-    assert len(result.per_item[stats_key("membership_auc")]) == 8 and len(result.per_item["exposure"]) == 1
+    assert len(result.per_question[stats_key("membership_auc")]) == 8 and len(result.per_question["exposure"]) == 1
     base = score_base_model(cfg, bench)
-    assert "membership_auc" in base.metrics and len(base.per_item["exposure"]) == 1
+    assert "membership_auc" in base.metrics and len(base.per_question["exposure"]) == 1
     plain = run_trial(config(tiny_model_dir, code_words, canaries=0), bench)
     assert "exposure" not in plain.metrics and "membership_auc" in plain.metrics  # membership is on by default
 
@@ -148,7 +148,7 @@ def test_a_pruned_trial_records_membership_as_it_was_stopped_and_no_canary_expos
     result = run_trial(cfg, bench, monitor=_StopAtFirstCheck())
     assert result.pruned_at == 1.0  # stopped after the first of three epochs
     assert 0.0 <= result.metrics["membership_auc"] <= 1.0
-    assert len(result.per_item[stats_key("membership_auc")]) == 8  # the check answered all 18 questions: N = 8 pairs
+    assert len(result.per_question[stats_key("membership_auc")]) == 8  # the check answered all 18 questions: N = 8 pairs
     assert "exposure" not in result.metrics  # canaries are measured on finished adapters only (their cost is bounded)
 
 
@@ -157,4 +157,4 @@ def test_a_pruned_trial_measures_membership_on_the_questions_its_last_check_answ
     cfg = config(tiny_model_dir, code_words, epochs=3, canaries=0)
     result = run_trial(cfg, bench, monitor=_StopAtFirstCheck(), check_questions=5)
     assert result.pruned_at == 1.0
-    assert len(result.per_item[stats_key("membership_auc")]) == 5  # the 5 held-out losses it had: no second pass
+    assert len(result.per_question[stats_key("membership_auc")]) == 5  # the 5 held-out losses it had: no second pass

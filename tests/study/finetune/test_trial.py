@@ -116,7 +116,7 @@ def test_forgetting_judge_and_continued_pretraining_are_scored_when_asked(bench,
     m = result.metrics
     assert 0.0 <= m["general_accuracy"] <= 1.0 and 0.0 <= m["general_accuracy_base"] <= 1.0
     assert m["forgetting"] == pytest.approx(m["general_accuracy_base"] - m["general_accuracy"])
-    per_question = result.per_item["forgetting"]  # one value per quiz question: 1 forgotten, -1 learned, 0 the same
+    per_question = result.per_question["forgetting"]  # one value per quiz question: 1 forgotten, -1 learned, 0 the same
     assert len(per_question) == 8 and set(per_question) <= {-1.0, 0.0, 1.0}
     assert sum(per_question) / 8 == pytest.approx(m["forgetting"])
     assert 0.0 <= m["judge_score"] <= 1.0
@@ -144,6 +144,6 @@ def test_cheap_checks_answer_a_subset_with_short_answers_and_the_last_check_scor
     for early in checks[:-1]:  # a generated-answer metric at a bounded cost: 2 questions, 2 tokens
         assert len(early.predictions) == 2 and early.metrics["questions"] == 2
         assert all(len(bench.base.tokenizer(a, add_special_tokens=False)["input_ids"]) <= 3 for a in early.predictions)
-        assert "rougeL" in early.metrics and len(early.per_item["rougeL"]) == 2
+        assert "rougeL" in early.metrics and len(early.per_question["rougeL"]) == 2
     assert len(checks[-1].predictions) == len(bench.splits.val) > 2
     assert len(result.predictions) == len(bench.splits.val)

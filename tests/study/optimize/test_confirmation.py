@@ -132,7 +132,7 @@ def test_a_knowledge_study_is_confirmed_with_its_gain_over_the_confirmation_base
     def runs(cfg: Any, base: bool) -> SimpleNamespace:
         rng = random.Random(cfg.training.seed)
         probes = [0.2 + (0.0 if base else 0.1 + rng.gauss(0, 0.01)) for _ in range(6)]
-        return SimpleNamespace(metrics={"rougeL": 0.3}, per_item={"probe_seen_rougeL": probes, "rougeL": [0.3] * 6})
+        return SimpleNamespace(metrics={"rougeL": 0.3}, per_question={"probe_seen_rougeL": probes, "rougeL": [0.3] * 6})
 
     confirm(study, storage, top=1, seeds=3, say=lambda line: None, run_fn=runs)
     confirm_runs = optuna.load_study(study_name="k.confirm", storage=storage).trials

@@ -34,7 +34,7 @@ class DecodingTrials(StubTrials):
         result = super().__call__(cfg, monitor)
         # Deterministic per-question noise so that the paired intervals are not degenerate.
         noise = [0.01 * ((i * 7) % 5 - 2) for i in range(len(BASE_ROUGE))]
-        result.base_per_item = {"rougeL": [r + self.decoding + n for r, n in zip(BASE_ROUGE, noise)],
+        result.base_per_question = {"rougeL": [r + self.decoding + n for r, n in zip(BASE_ROUGE, noise)],
                                 "bertscore_f1": [0.5] * len(BASE_ROUGE)}
         return result
 
@@ -76,7 +76,7 @@ def test_base_answers_are_generated_once_per_inference_setting(tiny_model_dir, q
     assert len(answers) == 2
     assert len(shorter.predictions) == len(first.predictions) == len(bench.splits.val)
     assert all(len(s.split()) <= len(f.split()) + 1 for s, f in zip(shorter.predictions, first.predictions))
-    assert set(first.per_item) >= {"rougeL", "token_f1", "chrf", "eval_loss_stats"}
+    assert set(first.per_question) >= {"rougeL", "token_f1", "chrf", "eval_loss_stats"}
 
 
 class DecodingRuns:
@@ -150,7 +150,7 @@ class HeldOutRuns(DecodingRuns):
         rng = random.Random(cfg.training.seed + 7)
         decoding = 0.05 * (cfg.decoding.max_new_tokens - 12) / 12
         shift = decoding + (0.0 if base else self.test_gain)
-        result.test_per_item = {"rougeL": [r + shift + (0.0 if base else rng.gauss(0, 0.02)) for r in BASE_ROUGE]}
+        result.test_per_question = {"rougeL": [r + shift + (0.0 if base else rng.gauss(0, 0.02)) for r in BASE_ROUGE]}
         return result
 
 
@@ -180,5 +180,5 @@ def test_a_trial_that_answers_as_the_base_trial_reuses_its_scores(tiny_model_dir
     cfg = tiny_config(tiny_model_dir, qa_file)
     answers = BaseAnswers(Workbench.load(cfg, bertscore=False))
     answers.remember(cfg, {"rougeL": [0.5, 0.25]})
-    assert answers(replace(cfg, lora=replace(cfg.lora, rank=8))).per_item == {"rougeL": [0.5, 0.25]}
+    assert answers(replace(cfg, lora=replace(cfg.lora, rank=8))).per_question == {"rougeL": [0.5, 0.25]}
     assert len(answers) == 1

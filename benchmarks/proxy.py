@@ -155,6 +155,7 @@ def run_trials(space: Any, n_trials: int, minutes: float, seed: int, questions: 
     import optuna
 
     from study.core.errors import DivergedError
+    from study.finetune.memory import freeze_loaded
     from study.finetune.workbench import Workbench
 
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
@@ -169,6 +170,7 @@ def run_trials(space: Any, n_trials: int, minutes: float, seed: int, questions: 
         cfg = space.suggest(trial)
         if bench is None:
             bench = Workbench.load(cfg)
+            freeze_loaded()  # as a study's process does
         t0 = time.perf_counter()
         try:
             result = _recording_recipe(cfg, bench, questions, new_tokens).run()

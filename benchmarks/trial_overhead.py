@@ -74,9 +74,11 @@ class ProjectSide:
     def set_up(self) -> None:
         import optuna
 
+        from study.finetune.memory import freeze_loaded
         from study.finetune.workbench import Workbench
 
         self.bench = Workbench.load(self.configs[0])
+        freeze_loaded()  # as a study's process does
         self.study = optuna.create_study(direction="maximize")
 
     def trial(self, index: int) -> float:

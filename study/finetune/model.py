@@ -151,8 +151,12 @@ def attach_adapter(base: BaseModel, cfg: LoraConfig, seed: int) -> Any:
 
     from study.finetune.lora_dropout import use_mask_dropout
 
-    torch.manual_seed(seed)  # the adapter's A matrices are drawn from the global generator
-    model = peft.get_peft_model(base.model, peft_lora_config(cfg))
+    # The adapter's A matrices are drawn from torch's default generator: seeded here, on a fork of
+    # its state, so that making an adapter leaves the process's random state as it found it.
+    cuda = [torch.device(base.device).index or 0] if str(base.device).startswith("cuda") else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        model = peft.get_peft_model(base.model, peft_lora_config(cfg))
     if base.device == "cpu":
         use_mask_dropout(model)  # torch's per-element Bernoulli draws are slow on the CPU
     return model

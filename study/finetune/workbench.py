@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,11 +28,7 @@ class Workbench:
         splits = load_splits(cfg.data)
         base = load_base_model(cfg.model, allow_hub=allow_hub)
         scorer = objectives.BertScorer(cfg.evaluation.bertscore_model, device=base.device) if bertscore else None
-        bench = cls(base=base, splits=splits, tokens=TokenCache(base.tokenizer), bertscorer=scorer)
-        # The libraries' ~500,000 long-lived objects would be rescanned by the full collection at
-        # the end of every trial (~1 s each on 2 cores); move them out of the collector's view.
-        gc.freeze()
-        return bench
+        return cls(base=base, splits=splits, tokens=TokenCache(base.tokenizer), bertscorer=scorer)
 
     def quiz(self, n_questions: int) -> tuple[Any, list[float]]:
         """The first ``n_questions`` of the general-medicine quiz and which of them the base model answers right.

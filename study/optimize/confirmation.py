@@ -334,12 +334,13 @@ def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | N
 
 def _fine_tune(cfg: TrialConfig, allow_hub: bool, show_progress: bool) -> RunFn:
     """The real run function: one workbench for every run (model and data are fixed in a study)."""
+    from study.finetune.fair_base import score_pairs
+    from study.finetune.memory import freeze_loaded
     from study.finetune.trial import run_trial, score_base_model
     from study.finetune.workbench import Workbench
 
-    from study.finetune.fair_base import score_pairs
-
     bench = Workbench.load(cfg, allow_hub=allow_hub)
+    freeze_loaded()  # this process runs one fine-tune after another
     test = list(bench.splits.test)
 
     def run(cfg: TrialConfig, base: bool) -> Any:

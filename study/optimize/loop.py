@@ -127,11 +127,15 @@ class StudyRunner:
 
         Raises :class:`TooManyFailures` after ``max_consecutive_failures`` failed trials in a row.
         """
+        # Optuna expects heartbeats with Study.optimize only; study.optimize.recovery.Heartbeat records them
+        # here, for the trial and its pruning trial alike. Its warning is silenced for this run only.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+            self._run_trials(n_trials, total_trials, max_consecutive_failures)
+
+    def _run_trials(self, n_trials: int, total_trials: int | None, max_consecutive_failures: int) -> None:
         from tqdm.auto import tqdm
 
-        # Optuna expects heartbeats with Study.optimize only; study.optimize.recovery.Heartbeat records them
-        # here, for the trial and its pruning trial alike.
-        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
         self.open()
         trial_fn = self._trial_fn = self.trial_fn if self.trial_fn is not None else self._load_trial_fn()
         self._study_notes(self.study.user_attrs.get(keys.BERTSCORE_ENCODER))
@@ -184,9 +188,11 @@ class StudyRunner:
 
     def _load_trial_fn(self) -> TrialFn:
         """Load what every trial shares (base model, data, BERTScore encoder) once; return the fine-tune."""
+        from study.finetune.memory import freeze_loaded
         from study.finetune.workbench import Workbench
 
         bench = Workbench.load(self.base_cfg, allow_hub=self.allow_hub, bertscore=True)
+        freeze_loaded()  # this process runs trial after trial: the loaded libraries stay out of every collection
         if bench.bertscorer is not None:  # study.run checked the text metrics; the encoder is loaded only now
             check = objectives.self_check([p.answer for p in self.splits.val], self.base_cfg.data.language,
                                           bench.bertscorer)

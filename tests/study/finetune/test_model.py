@@ -77,3 +77,21 @@ def test_rslora_scales_the_update_by_alpha_over_the_square_root_of_the_rank(tiny
         scalings = {m.scaling["default"] for m in model.modules() if isinstance(getattr(m, "scaling", None), dict)}
         assert scalings == {expected}
         base.model = detach_adapter(model)
+
+
+def test_an_adapter_is_drawn_from_its_seed_and_leaves_the_process_random_state_as_it_was(tiny_model_dir):
+    base = load_base_model(ModelConfig(name=str(tiny_model_dir), device="cpu"))
+
+    def lora_a(seed: int) -> list[torch.Tensor]:
+        model = attach_adapter(base, LoraConfig(rank=4, alpha=8.0, dropout=0.0), seed=seed)
+        weights = [p.detach().clone() for n, p in model.named_parameters() if "lora_A" in n]
+        base.model = detach_adapter(model)
+        return weights
+
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    first = lora_a(7)
+    assert torch.equal(torch.random.get_rng_state(), before)  # nothing else in the process sees another state
+    again, other = lora_a(7), lora_a(8)
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))

@@ -81,6 +81,14 @@ def test_a_failed_trial_keeps_its_reason_and_the_study_goes_on(rdb_url, qa_file)
     assert states(runner.pruning_study) == ["COMPLETE", "FAIL", "COMPLETE"]
 
 
+def test_a_run_leaves_the_process_warning_filters_as_it_found_them(rdb_url, qa_file):
+    import warnings
+
+    before = list(warnings.filters)
+    make_runner(rdb_url, qa_file, ok).run(1)
+    assert warnings.filters == before  # the heartbeat warning is silenced during the run only
+
+
 def test_a_diverged_trial_is_pruned_with_its_reason(rdb_url, qa_file):
     from study.core.errors import DivergedError
 

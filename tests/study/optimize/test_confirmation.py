@@ -162,8 +162,7 @@ def test_ctrl_c_ends_the_running_confirmation_run_and_the_next_confirm_redoes_it
 
 
 def test_a_run_whose_study_confirm_was_killed_is_failed_and_run_again(rdb_url, qa_file):
-    import time
-
+    from clock import age_running_trials
     from study.optimize import claims
     from study.optimize.confirmation import Run, confirmation_study, top_trials
     from study.optimize.storage import open_storage
@@ -173,7 +172,7 @@ def test_a_run_whose_study_confirm_was_killed_is_failed_and_run_again(rdb_url, q
     confirm_study = confirmation_study(study, storage)
     number = top_trials(study, 1, None)[0].number
     assert claims.claim(confirm_study, Run(number, FIRST_SEED).attrs) is not None  # then the process is SIGKILLed
-    time.sleep(2.5)
+    age_running_trials(storage, 2.5)  # past the grace period, without the wait
     runs = SeededRuns(gain=0.2)
     confirm(study, storage, top=1, seeds=1, say=lambda line: None, run_fn=runs)
     assert sorted(str(s) for s, _ in runs.calls) == sorted(["base", str(FIRST_SEED)])  # run again, not skipped

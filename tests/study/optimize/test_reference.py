@@ -7,11 +7,11 @@ LORA_STUDY_TEST_POSTGRES is set, else SQLite or a journal file).
 from __future__ import annotations
 
 import threading
-import time
 
 import optuna
 import pytest
 from optuna.trial import TrialState
+from clock import age_running_trials
 from stubs import BASE_ROUGE, QUESTIONS, StubRunner, StubTrials, make_runner
 
 from study.optimize.recovery import fail_stale_trials
@@ -94,7 +94,7 @@ def test_a_base_trial_whose_worker_died_is_scored_again_not_requeued(rdb_url, qa
     study = optuna.create_study(study_name="s", storage=storage, directions=["maximize", "maximize", "minimize"])
     dead = claim_base(study)
     storage.record_heartbeat(dead._trial_id)  # it beat once, then its worker was killed
-    time.sleep(3.2)  # past the grace period of 2 beats
+    age_running_trials(storage, 3.2)  # past the grace period of 2 beats, without the wait
     fail_stale_trials(study, storage)
     assert study.trials[0].state == TrialState.FAIL
     assert not [t for t in study.trials if t.state == TrialState.WAITING]  # not queued through the sampler

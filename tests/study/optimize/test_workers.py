@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import optuna
 import pytest
+from clock import age_running_trials
 from optuna.trial import TrialState
 
 from objectives import parse_objectives
@@ -29,7 +30,7 @@ from study.optimize.storage import open_storage
 
 # These tests ask for trials by hand, as a worker's loop does; Optuna warns about heartbeats outside optimize().
 pytestmark = pytest.mark.filterwarnings("ignore:Heartbeat of storage")
-GRACE_WAIT = 3.2  # past the grace period of 2 heartbeats of 1 s; SQLite's clock has whole seconds
+GRACE_WAIT = 3.2  # past the grace period of 2 heartbeats of 1 s (clock.age_running_trials: no real wait)
 
 
 StubRunner = StudyRunner  # its trial_fn is a stub
@@ -204,8 +205,8 @@ def _dead_worker_trial(url: str, qa_file) -> tuple[int, dict[str, Any]]:
 
 def test_the_trial_of_a_dead_worker_is_failed_and_its_configuration_run_again(rdb_url, qa_file):
     number, params = _dead_worker_trial(rdb_url, qa_file)
-    time.sleep(GRACE_WAIT)
     runner = make_runner(rdb_url, qa_file, ok, heartbeat=1, seed=1)
+    age_running_trials(runner.storage, GRACE_WAIT)
     runner.run(2)
     trials = runner.study.trials
     assert states(runner.study) == ["FAIL", "COMPLETE", "COMPLETE"]
@@ -220,7 +221,7 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_failed_and_run_
     runner.open()
     trial = runner.study.ask()  # killed here: no heartbeat was ever written
     runner.space.suggest(trial)
-    time.sleep(GRACE_WAIT)
+    age_running_trials(runner.storage, GRACE_WAIT)
     again = make_runner(rdb_url, qa_file, ok, heartbeat=1, seed=1)
     again.run(1)
     lost, retry = runner.study.trials
@@ -231,8 +232,8 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_failed_and_run_
 
 def test_a_stale_trial_keeps_its_reason_and_its_retry_names_it(rdb_url, qa_file):
     number, _ = _dead_worker_trial(rdb_url, qa_file)
-    time.sleep(GRACE_WAIT)
     runner = make_runner(rdb_url, qa_file, ok, heartbeat=1, seed=1)
+    age_running_trials(runner.storage, GRACE_WAIT)
     runner.run(1)
     lost, retry = runner.study.trials
     assert lost.user_attrs["fail_reason"] == "its worker sent no heartbeat for 2 s (killed?)"
@@ -252,6 +253,7 @@ def test_a_configuration_that_keeps_killing_its_worker_is_not_retried_forever(rd
     assert requeue.drain() == [(0, True), (2, True), (4, False)]
 
 
+@pytest.mark.slow  # a real 4.5 s trial: beating while it runs is what is tested
 def test_a_running_trial_keeps_beating_and_is_not_taken_for_dead(rdb_url, qa_file):
     runner = make_runner(rdb_url, qa_file, lambda cfg, monitor: (time.sleep(4.5), ok(cfg, monitor))[1], heartbeat=1)
     worker = threading.Thread(target=runner.run, args=(1,))

@@ -27,7 +27,6 @@ from typing import Any
 
 from study.cli import add_personal_data_flag, entry_point, quiet_libraries
 from study.core import keys
-from study.core.errors import StudyError
 
 PACKAGES = ("lora-study", "torch", "transformers", "peft", "trl", "optuna", "sacrebleu", "rouge-score", "bert-score")
 
@@ -88,48 +87,6 @@ def _maximised(metric: str) -> bool:
     from objectives import METRICS
 
     return METRICS.get(metric, "max") == "max"
-
-
-def score_test(cfg: Any, bench: Any, base_decoding: Any, metrics: list[str]) -> dict[str, Any]:
-    """Re-run the trial's fine-tune and score it and the base model on the untouched test split.
-
-    The base model answers twice: with the trial's own decoding (the gain then isolates what
-    fine-tuning added, since decoding is searched too) and with ``base_decoding`` (the
-    study's default). Every answer is scored as a trial's are, with its prompt, retrieval and,
-    where ``evaluation.judge`` names an endpoint, the judge. ``test_comparison`` holds, per
-    metric, the paired gain with its 95 % bootstrap interval and a Wilcoxon signed-rank p-value.
-    """
-    from dataclasses import replace
-
-    import objectives
-    from study.finetune.fair_base import score_pairs
-    from study.finetune.trial import run_trial
-
-    test = list(bench.splits.test)
-    if not test:
-        raise StudyError("the data has no test split (test_fraction is 0 or test.jsonl is empty)")
-    scores: dict[str, Any] = {}
-    base = score_pairs(bench.base.model, bench, cfg, test)
-    base_default = score_pairs(bench.base.model, bench, cfg, test,
-                               decoding=replace(base_decoding, batch_size=cfg.decoding.batch_size))
-    scores["base_test"], scores["base_test_default_decoding"] = base.metrics, base_default.metrics
-
-    def on_trained(model: Any) -> None:
-        evaluation = score_pairs(model, bench, cfg, test)
-        scores["test"] = evaluation.metrics
-        scores["tuned_per_question"] = evaluation.per_question
-        scores["test_samples"] = [
-            {"question": q.question, "reference": q.answer, "answer": a} for q, a in zip(test[:5], evaluation.predictions)
-        ]
-
-    result = run_trial(cfg, bench, on_trained=on_trained)
-    scores["validation_rerun"] = result.metrics
-    comparison = objectives.gain_table(scores.pop("tuned_per_question"), base.per_question, metrics)
-    for metric, entry in comparison.items():
-        entry.pop("significant", None)
-        entry["base_default_decoding"] = base_default.metrics.get(metric)
-    scores["test_comparison"] = comparison
-    return scores
 
 
 def comparison_lines(comparison: dict[str, dict[str, Any]]) -> list[str]:
@@ -228,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries(allow_hub=args.allow_hub)
     from study.core.yamlio import write_yaml
     from study.finetune.data_guard import guard_export
+    from study.finetune.fair_base import score_test_split
     from study.optimize.dashboard import artifact_store, default_artifact_dir
     from study.optimize.memorisation import memorisation_lines
     from study.optimize.records import trial_config
@@ -255,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Workbench.load(trial_config(chosen[0]), allow_hub=args.allow_hub)
     for frozen in chosen:
         compared = list(dict.fromkeys([*names, *JUDGED]))  # the judge's scores where an endpoint judged the answers
-        test = None if bench is None else score_test(trial_config(frozen), bench, base_decoding(study), compared)
+        test = None if bench is None else score_test_split(trial_config(frozen), bench, base_decoding(study), compared)
         if test:
             stored = dict(study.user_attrs.get(keys.TEST_SCORES) or {})
             stored.update({"base": test["base_test"], str(frozen.number): test["test"]})

@@ -6,13 +6,18 @@ with what the settings added (on the default study most of the gain was decoding
 a configuration beats the base therefore compares it with the base model answering the same
 questions with the trial's inference settings and no adapter. Generation is deterministic for a
 given seed, so each distinct setting is answered once per process and reused.
+:func:`score_test_split` makes the claim of ``study.export``: a configuration re-trained and
+compared with the base on the untouched test split.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Sequence
 
+import objectives
 from study.core.config import DecodingConfig, TrialConfig
+from study.core.errors import StudyError
 from study.finetune.evaluation import Evaluation, evaluate_model
 from study.finetune.memory import release_memory
 
@@ -64,3 +69,42 @@ class BaseAnswers:
 
     def __len__(self) -> int:
         return len(self._scored)
+
+
+def score_test_split(cfg: TrialConfig, bench: "Workbench", base_decoding: DecodingConfig,
+                     metrics: Sequence[str]) -> dict[str, Any]:
+    """Re-run the trial's fine-tune and score it and the base model on the untouched test split.
+
+    The base model answers twice: with the trial's own decoding (the gain then isolates what
+    fine-tuning added, since decoding is searched too) and with ``base_decoding`` (the
+    study's default). Every answer is scored as a trial's are, with its prompt, retrieval and,
+    where ``evaluation.judge`` names an endpoint, the judge. ``test_comparison`` holds, per
+    metric, the paired gain with its 95 % bootstrap interval and a Wilcoxon signed-rank p-value.
+    """
+    from study.finetune.trial import run_trial
+
+    test = list(bench.splits.test)
+    if not test:
+        raise StudyError("the data has no test split (test_fraction is 0 or test.jsonl is empty)")
+    scores: dict[str, Any] = {}
+    base = score_pairs(bench.base.model, bench, cfg, test)
+    base_default = score_pairs(bench.base.model, bench, cfg, test,
+                               decoding=replace(base_decoding, batch_size=cfg.decoding.batch_size))
+    scores["base_test"], scores["base_test_default_decoding"] = base.metrics, base_default.metrics
+
+    def on_trained(model: object) -> None:
+        evaluation = score_pairs(model, bench, cfg, test)
+        scores["test"] = evaluation.metrics
+        scores["tuned_per_question"] = evaluation.per_question
+        scores["test_samples"] = [
+            {"question": q.question, "reference": q.answer, "answer": a} for q, a in zip(test[:5], evaluation.predictions)
+        ]
+
+    result = run_trial(cfg, bench, on_trained=on_trained)
+    scores["validation_rerun"] = result.metrics
+    comparison = objectives.gain_table(scores.pop("tuned_per_question"), base.per_question, metrics)
+    for metric, entry in comparison.items():
+        entry.pop("significant", None)
+        entry["base_default_decoding"] = base_default.metrics.get(metric)
+    scores["test_comparison"] = comparison
+    return scores

@@ -306,8 +306,8 @@ def _run_workers(runner: Any, argv: list[str], workers: int, storage_url: str) -
     """Start ``workers`` processes of this command on the study and wait for them."""
     import optuna
 
-    from study.optimize.loop import summary
     from study.optimize.storage import redact
+    from study.optimize.summary import summary
     from study.optimize.workers import run_workers
 
     started = time.perf_counter()

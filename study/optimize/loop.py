@@ -36,7 +36,9 @@ from study.optimize.pruning import TrialPruning, pruning_study
 from study.optimize.recorder import Recorder, run_claimed
 from study.optimize.records import record_config
 from study.optimize.recovery import Heartbeat, fail_stale_trials
-from study.optimize.storage import counted_trials, create_or_resume, existing_study, redact
+from study.optimize.fine_tune import FineTune
+from study.optimize.storage import check_same_data, counted_trials, create_or_resume, existing_study
+from study.optimize.summary import summary
 
 # (config, pruning monitor or None) -> study.finetune.trial.TrialResult; tests pass stubs.
 TrialFn = Callable[[TrialConfig, "TrialPruning | None"], Any]
@@ -351,66 +353,6 @@ class StudyRunner:
         return summary(self.study, self.study_name, seconds, storage_url, self.artifact_dir)
 
 
-class FineTune:
-    """The trial function of a process: fine-tunes a configuration, or scores the base model."""
-
-    def __init__(self, bench: Any, settings: StudySettings, show_progress: bool,
-                 adapters: AdapterKeeper | None = None) -> None:
-        self.bench, self.settings, self.show_progress = bench, settings, show_progress
-        self.adapters = adapters  # keeps each trained adapter until the loop knows whether it is a Pareto trial
-        from study.finetune.fair_base import BaseAnswers
-
-        self.base_answers = BaseAnswers(bench)  # the base model with each trial's decoding, for fair gains
-
-    def __call__(self, cfg: TrialConfig, monitor: TrialPruning | None) -> Any:
-        from study.finetune.trial import run_trial
-
-        per_question = pruners.choose(self.settings.pruner).per_question
-        if self.adapters is not None:
-            self.adapters.drop()  # the last trial's, if it was pruned or failed after training
-        result = run_trial(
-            cfg,
-            self.bench,
-            monitor,
-            eval_chunks=self.settings.eval_chunks if per_question else 1,
-            full_eval_every_check=self.settings.pruning_metric != "eval_loss",
-            check_questions=self.settings.check_questions,
-            check_max_new_tokens=self.settings.check_max_new_tokens,
-            checks_per_epoch=self.settings.checks_per_epoch,
-            show_progress=self.show_progress,
-            on_trained=self.adapters.keep if self.adapters is not None else None,
-        )
-        if result.pruned_at is None:  # a finished trial's gains compare it with the base answering as it does
-            result.base_per_question = self.base_answers(cfg).per_question
-        return result
-
-    def score_base(self, cfg: TrialConfig) -> Any:
-        from study.finetune.trial import score_base_model
-
-        return score_base_model(cfg, self.bench)
-
-
-def summary(study: optuna.Study, study_name: str, seconds: float, storage_url: str,
-            artifact_dir: Path | None = None) -> str:
-    """What the study holds now, the Pareto front, and the commands to look at it."""
-    trials = study.get_trials(deepcopy=False)
-    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING, TrialState.WAITING)
-    counts = {s.name: sum(t.state == s for t in trials) for s in states}
-    counts = {k: n for k, n in counts.items() if n or k in ("COMPLETE", "PRUNED", "FAIL")}
-    front = study.best_trials if counts["COMPLETE"] else []
-    shown = redact(storage_url)
-    lines = [
-        f"study '{study_name}': {len(trials)} trials "
-        f"({', '.join(f'{n} {k.lower()}' for k, n in counts.items())}) in {seconds:.0f} s this run",
-        f"Pareto front: trials {', '.join(str(t.number) + (' (base model)' if reference.is_base(t) else '') for t in front) or '-'}",
-        (f"dashboard:  optuna-dashboard{f' --artifact-dir {artifact_dir}' if artifact_dir else ''} {shown}"
-         if storage_url.startswith("sqlite") else f"storage: {shown}"),
-        f"best config: python -m study.export --study-name {study_name}"
-        + ("" if storage_url.endswith(f"/{study_name}.db") else f" --storage {shown}"),
-    ]
-    return "\n".join(lines)
-
-
 def _retry_note(trial: optuna.Trial) -> str:
     retry = trial.user_attrs.get(keys.RETRY_OF)
     return f"  (retry of trial {retry})" if retry is not None else ""
@@ -425,23 +367,3 @@ def _out_of_memory(exc: BaseException) -> bool:
     torch = sys.modules.get("torch")  # a trial that raised it has imported torch
     oom = getattr(torch, "OutOfMemoryError", None) or getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
     return isinstance(exc, MemoryError) or (oom is not None and isinstance(exc, oom))
-
-
-def check_same_data(study_name: str, stored: dict[str, Any], splits: Splits) -> None:
-    """Refuse to resume a study on other pairs than it began with: their scores would not compare.
-
-    Studies recorded before the fingerprint existed are resumed as they are.
-    """
-    before = stored.get("data_fingerprint")
-    if before is None or before == splits.fingerprint():
-        return
-    counts, now = "/".join(str(stored.get(k, "?")) for k in ("n_train", "n_val", "n_test")), splits.counts()
-    if counts != now:
-        change = f"{stored.get('data_source', '?')} gave {counts} train/val/test pairs, {splits.source} gives {now}"
-    else:
-        change = f"{splits.source} gives the same number of train/val/test pairs ({now}) with other text"
-    raise StudyError(
-        f"study '{study_name}' began on other data ({change}), so the scores of its trials would not compare "
-        "with new ones: restore the data and the data settings it ran with (data.path, split_seed, val_fraction, "
-        "test_fraction, max_train_examples, max_val_examples), or start a new study with --study-name"
-    )

@@ -17,7 +17,7 @@ import random
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import optuna
 from optuna.trial import TrialState
@@ -25,6 +25,9 @@ from optuna.trial import TrialState
 from objectives import Objective, direction_of
 from study.core import keys
 from study.core.errors import StudyError
+
+if TYPE_CHECKING:
+    from study.finetune.data import Splits
 
 STUDIES_DIR = Path("studies")
 HEARTBEAT_SECONDS = 60  # a running trial writes one row a minute; silent for twice that, it is failed
@@ -274,3 +277,23 @@ def counted_trials(study: optuna.Study) -> int:
     retried = {n for t in trials for n in t.system_attrs.get("retry_history", ())}
     return sum(t.state in COUNTED_STATES and t.number not in retried and keys.REFERENCE not in t.user_attrs
                for t in trials)
+
+
+def check_same_data(study_name: str, stored: Mapping[str, Any], splits: "Splits") -> None:
+    """Refuse to resume a study on other pairs than it began with: their scores would not compare.
+
+    Studies recorded before the fingerprint existed are resumed as they are.
+    """
+    before = stored.get(keys.DATA_FINGERPRINT)
+    if before is None or before == splits.fingerprint():
+        return
+    counts, now = "/".join(str(stored.get(k, "?")) for k in ("n_train", "n_val", "n_test")), splits.counts()
+    if counts != now:
+        change = f"{stored.get(keys.DATA_SOURCE, '?')} gave {counts} train/val/test pairs, {splits.source} gives {now}"
+    else:
+        change = f"{splits.source} gives the same number of train/val/test pairs ({now}) with other text"
+    raise StudyError(
+        f"study '{study_name}' began on other data ({change}), so the scores of its trials would not compare "
+        "with new ones: restore the data and the data settings it ran with (data.path, split_seed, val_fraction, "
+        "test_fraction, max_train_examples, max_val_examples), or start a new study with --study-name"
+    )

@@ -93,7 +93,7 @@ def test_the_fingerprint_changes_with_the_pairs_a_study_uses_and_only_with_them(
 
 
 def test_a_study_from_before_fingerprints_resumes_on_any_data(qa_file):
-    from study.optimize.loop import check_same_data
+    from study.optimize.storage import check_same_data
 
     splits = load_splits(DataConfig(path=str(qa_file)))
     check_same_data("old", {"data_source": str(qa_file), "n_train": 1}, splits)  # no fingerprint stored: no check

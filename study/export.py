@@ -75,7 +75,7 @@ def confirmation_warning(study: Any, metric: str) -> str | None:
 
 
 def confirmed_table(study: Any) -> dict[int, dict[str, Any]]:
-    from study.optimize.confirmation import confirmed
+    from study.optimize.confirmed import confirmed
 
     return confirmed(study)
 

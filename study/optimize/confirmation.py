@@ -17,7 +17,6 @@ Each run is a trial of the confirmation study ``<name>.confirm`` with the user a
 from __future__ import annotations
 
 import dataclasses
-import statistics
 import warnings
 from typing import Any, Callable, Sequence
 
@@ -30,13 +29,22 @@ from study.core import keys
 from study.core.config import TrialConfig
 from study.core.errors import StudyError
 from study.optimize import claims
+from study.optimize.confirmed import (
+    BASE,
+    base_key,
+    held_out_verdict,
+    inference_key,
+    noise_floor,
+    summarise,
+    table_lines,
+    verdict,
+)
 from study.optimize.recorder import Recorded, Recorder, run_claimed
 from study.optimize.records import trial_config
 from study.optimize.recovery import fail_stale_trials
 from study.optimize.reference import is_base
 
 FIRST_SEED = 1000  # fresh seeds: the study chose its best trials on their own seed (0 by default)
-BASE = "base"
 
 # (config, is_base) -> study.finetune.trial.TrialResult; tests pass stubs.
 RunFn = Callable[[TrialConfig, bool], Any]
@@ -73,30 +81,23 @@ def top_trials(study: optuna.Study, top: int, by: str | None) -> list[FrozenTria
     return ranked[:top]
 
 
-def plan(trials: Sequence[FrozenTrial], seeds: int, base_key: str | None = None) -> list[Run]:
+def plan(trials: Sequence[FrozenTrial], seeds: int, base_trial_key: str | None = None) -> list[Run]:
     """The base model answering as each trial answers, then every trial with each fresh seed.
 
     A configuration's gain is measured against the base model answering with its decoding and
     prompt, so that a gain that is only its decoding is not credited to fine-tuning. The base is
     scored once per distinct setting (it is not trained, so it needs no seeds); a trial that answers
-    as the base trial does (``base_key``) shares the base trial's run.
+    as the base trial does (``base_trial_key``) shares the base trial's run.
     """
-    bases, seen = [], {base_key}
+    bases, seen = [], {base_trial_key}
     for t in trials:
-        key = _key(t)
+        key = inference_key(t)
         if key not in seen:
             seen.add(key)
             bases.append(Run(BASE, 0, t.number))
-    if base_key in {_key(t) for t in trials} or not bases:
+    if base_trial_key in {inference_key(t) for t in trials} or not bases:
         bases.insert(0, Run(BASE, 0))
     return bases + [Run(t.number, FIRST_SEED + i) for t in trials for i in range(seeds)]
-
-
-def _key(trial: FrozenTrial) -> str:
-    """The trial's inference key with every validation question (confirmation scores them all)."""
-    cfg = trial_config(trial)
-    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, max_val_examples=None),
-                               training=dataclasses.replace(cfg.training, seed=0)).inference_key()
 
 
 def confirmation_study(study: optuna.Study, storage: Any) -> optuna.Study:
@@ -146,19 +147,12 @@ def _base_scores(confirm: optuna.Study, run: Run, by_number: dict[int, FrozenTri
 
     As in the study: a trial's knowledge gain is its seen-probe scores minus this base run's, on the same probes.
     """
-    bases = {_base_key(by_number, t): t.user_attrs.get(keys.PER_QUESTION) or {}
+    bases = {base_key(by_number, t): t.user_attrs.get(keys.PER_QUESTION) or {}
              for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
              if t.user_attrs.get(keys.CONFIRMS) == BASE}
     base_trial = next((t for t in by_number.values() if is_base(t)), None)
-    return (bases.get(_key(by_number[run.confirms]))
-            or bases.get(_key(base_trial) if base_trial is not None else None) or {})
-
-
-def _base_key(by_number: dict[int, FrozenTrial], run: FrozenTrial) -> str | None:
-    """The inference key a base run answered with: that of the trial it stands beside, else the base trial's."""
-    like = run.user_attrs.get(keys.BASE_LIKE)
-    source = by_number.get(like) if like is not None else next((t for t in by_number.values() if is_base(t)), None)
-    return _key(source) if source is not None else None
+    return (bases.get(inference_key(by_number[run.confirms]))
+            or bases.get(inference_key(base_trial) if base_trial is not None else None) or {})
 
 
 def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:
@@ -174,128 +168,6 @@ def _config(by_number: dict[int, FrozenTrial], run: Run) -> TrialConfig:
                                training=dataclasses.replace(cfg.training, seed=run.seed))
 
 
-def summarise(study: optuna.Study, confirm: optuna.Study, metrics: Sequence[str]) -> dict[int, dict[str, Any]]:
-    """Per confirmed trial and metric: seed mean, seed SD, interval and gain; written onto the main trials."""
-    runs = [t for t in confirm.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
-    by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
-    base_runs = {_base_key(by_number, t): t for t in runs if t.user_attrs.get(keys.CONFIRMS) == BASE}
-    bases = {key: t.user_attrs.get(keys.PER_QUESTION) for key, t in base_runs.items()}
-    base_trial = next((t for t in by_number.values() if is_base(t)), None)
-    out: dict[int, dict[str, Any]] = {}
-    for number in sorted({t.user_attrs[keys.CONFIRMS] for t in runs} - {BASE}):
-        mine = [t for t in runs if t.user_attrs.get(keys.CONFIRMS) == number]
-        # The base answering with this configuration's decoding and prompt. A confirmation from before
-        # 2026-12-07 has only the base trial's run (default decoding), and its gains are marked so.
-        key = _key(by_number[number])
-        fair = key in bases
-        base_pq = bases.get(key) or bases.get(_key(base_trial) if base_trial is not None else None)
-        table = {m: _summary(m, mine, base_pq) for m in metrics}
-        for entry in table.values():
-            if entry is not None and entry.get("gain") is not None:
-                entry["gain"]["against"] = keys.SAME_DECODING if fair else "base trial (default decoding)"
-        if fair:
-            _add_test_gains(table, mine, base_runs[key])
-        table = {m: v for m, v in table.items() if v is not None}
-        out[number] = table
-    # Optuna freezes a finished trial's attributes: the summary lives on the study, by trial number.
-    study.set_user_attr(keys.CONFIRMED, {str(n): t for n, t in out.items()})
-    return out
-
-
-def _summary(metric: str, runs: Sequence[FrozenTrial], base_pq: dict[str, list] | None) -> dict[str, Any] | None:
-    values = [keys.trial_metrics(t.user_attrs).get(metric) for t in runs]
-    values = [v for v in values if isinstance(v, (int, float))]
-    if not values:
-        return None
-    entry: dict[str, Any] = {"mean": statistics.fmean(values), "seeds": len(values),
-                             "sd": statistics.stdev(values) if len(values) > 1 else None}
-    series = [t.user_attrs.get(keys.PER_QUESTION, {}).get(metric) for t in runs]
-    if all(series) and len({len(s) for s in series}) == 1:
-        averaged = [statistics.fmean(col) for col in zip(*series)]  # per question, over seeds
-        interval = objectives.mean_interval(averaged)
-        entry.update(low=interval.low, high=interval.high, questions=interval.n)
-        if base_pq and metric in base_pq:
-            gains = objectives.gain_table({metric: averaged}, base_pq, [metric])
-            if metric in gains:
-                entry["gain"] = gains[metric]
-    return entry
-
-
-def _add_test_gains(table: dict[str, Any], runs: Sequence[FrozenTrial], base: FrozenTrial) -> None:
-    """The seed-averaged gain over the base (same decoding) on the test split, which chose nothing: ``test_gain``."""
-    base_pq = base.user_attrs.get(keys.TEST_PER_QUESTION) or {}
-    tests = [t.user_attrs.get(keys.TEST_PER_QUESTION) or {} for t in runs]
-    for metric, entry in table.items():
-        series = [t.get(metric) for t in tests]
-        if entry is None or metric not in base_pq or not all(series) or len({len(s) for s in series}) != 1:
-            continue
-        averaged = [statistics.fmean(col) for col in zip(*series)]
-        gains = objectives.gain_table({metric: averaged}, base_pq, [metric])
-        if metric in gains:
-            entry["test_gain"] = {**gains[metric], "against": keys.SAME_DECODING}
-
-
-def confirmed(study: optuna.Study) -> dict[int, dict[str, Any]]:
-    """The confirmation summary a study holds: trial number -> metric -> seed mean, SD, interval, gain."""
-    return {int(n): table for n, table in (study.user_attrs.get(keys.CONFIRMED) or {}).items()}
-
-
-def noise_floor(table: dict[int, dict[str, Any]], metric: str) -> float | None:
-    """The median seed-to-seed standard deviation of ``metric`` over the confirmed configurations."""
-    sds = [t[metric]["sd"] for t in table.values() if metric in t and t[metric].get("sd") is not None]
-    return statistics.median(sds) if sds else None
-
-
-def table_lines(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> list[str]:
-    """The confirmed configurations ranked by their seed mean of ``metric``."""
-    rows = sorted(((n, t[metric]) for n, t in table.items() if metric in t),
-                  key=lambda r: r[1]["mean"], reverse=maximize)
-    lines = [f"{'trial':>6} {'seeds':>5} {metric + ' mean':>14} {'seed sd':>8}  {'95 % interval':<18} gain vs base [95 %]"]
-    for number, e in rows:
-        sd = "-" if e.get("sd") is None else f"{e['sd']:.4f}"
-        interval = f"[{e['low']:.4f}, {e['high']:.4f}]" if "low" in e else "-"
-        g = e.get("gain")
-        gain = f"{g['gain']:+.4f} [{g['gain_ci95'][0]:+.4f}, {g['gain_ci95'][1]:+.4f}]" if g else "-"
-        t = e.get("test_gain")
-        test = f"   test {t['gain']:+.4f} [{t['gain_ci95'][0]:+.4f}, {t['gain_ci95'][1]:+.4f}]" if t else ""
-        lines.append(f"{number:>6} {e['seeds']:>5} {e['mean']:>14.4f} {sd:>8}  {interval:<18} {gain}{test}")
-    return lines
-
-
-def held_out_verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> str | None:
-    """The claim on questions that chose nothing: the best confirmed configuration (by its validation seed
-    mean, as export picks it) against the base with the same decoding on the untouched test split."""
-    ranked = sorted((n for n, t in table.items() if metric in t), key=lambda n: table[n][metric]["mean"],
-                    reverse=maximize)
-    if not ranked or not table[ranked[0]][metric].get("test_gain"):
-        return None
-    n, entry = ranked[0], table[ranked[0]][metric]
-    gain = objectives.Gain.from_dict(entry["test_gain"])
-    if gain is None:
-        return None
-    where = (f"mean of {entry['seeds']} seeds, {gain.questions} test questions that chose nothing, "
-             "against the base model answering with the same decoding")
-    return f"{metric}: " + objectives.verdict(metric, gain, maximize, who=f"trial {n}, the best confirmed,", where=where)
-
-
-def verdict(table: dict[int, dict[str, Any]], metric: str, maximize: bool) -> str:
-    """One plain sentence: does any confirmed configuration beat the base model on ``metric``?"""
-    stored = {n: t[metric]["gain"] for n, t in table.items() if metric in t and t[metric].get("gain")}
-    gains = {n: g for n, raw in stored.items() if (g := objectives.Gain.from_dict(raw)) is not None}
-    if not gains:
-        return f"{metric}: no gain over the base model could be computed (the base model was not scored)"
-    best = objectives.best_gain(gains, maximize)
-    where = f"mean of {table[best][metric]['seeds']} seeds, {gains[best].questions} questions; {_basis(stored[best])}"
-    return f"{metric}: " + objectives.best_verdict(metric, gains, maximize, where=where)
-
-
-def _basis(gain: dict[str, Any]) -> str:
-    """Against which base, on which questions: a validation gain is on the questions that chose the configuration."""
-    against = gain.get("against") or "the base trial (default decoding)"
-    return (f"against the {against}; validation questions, which chose these configurations: optimistic, "
-            "the untouched test split is study.export's")
-
-
 def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | None = None, allow_hub: bool = False,
             show_progress: bool = False, say: Callable[[str], None] = print, run_fn: RunFn | None = None) -> list[str]:
     """Plan, run and summarise the confirmation of ``study``; returns the lines to print.
@@ -308,7 +180,7 @@ def confirm(study: optuna.Study, storage: Any, top: int, seeds: int, by: str | N
                    for m, d in zip(names, study.directions)]
     confirm_study = confirmation_study(study, storage)
     base_trial = next((t for t in study.get_trials(deepcopy=False) if is_base(t)), None)
-    runs = plan(chosen, seeds, _key(base_trial) if base_trial is not None else None)
+    runs = plan(chosen, seeds, inference_key(base_trial) if base_trial is not None else None)
     if run_fn is None:
         run_fn = _fine_tune(_config({t.number: t for t in study.get_trials(deepcopy=False)},
                                     next(r for r in runs if r.confirms != BASE)),

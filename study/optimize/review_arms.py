@@ -44,7 +44,7 @@ class Arm:
 
 def choose_configurations(study: optuna.Study, spec: str) -> list[FrozenTrial]:
     """The trials named by ``--configs``: ``confirmed`` (study.confirm ran), ``pareto``, or ``N,M``."""
-    from study.optimize.confirmation import confirmed
+    from study.optimize.confirmed import confirmed
 
     complete = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
                 if not is_base(t)}

@@ -13,7 +13,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from objectives import direction_of, pareto_front
 from study.core.errors import StudyError
-from study.optimize.confirmation import confirmed
+from study.optimize.confirmed import confirmed
 from study.optimize.reference import is_base
 
 

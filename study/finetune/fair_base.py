@@ -6,20 +6,26 @@ with what the settings added (on the default study most of the gain was decoding
 a configuration beats the base therefore compares it with the base model answering the same
 questions with the trial's inference settings and no adapter. Generation is deterministic for a
 given seed, so each distinct setting is answered once per process and reused.
+:func:`score_base_model` scores the base model as a trial is scored (the study's base trial).
 :func:`score_test_split` makes the claim of ``study.export``: a configuration re-trained and
 compared with the base on the untouched test split.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 import objectives
 from study.core.config import DecodingConfig, TrialConfig
 from study.core.errors import StudyError
+from study.finetune.answering import ValidationInputs, probe_scores
+from study.finetune.endpoint_judge import judge_into
 from study.finetune.evaluation import Evaluation, evaluate_model
+from study.finetune.memorisation import memorisation_scores
 from study.finetune.memory import release_memory
+from study.finetune.trial import TrialResult
 
 if TYPE_CHECKING:
     from study.finetune.data import QAPair
@@ -34,9 +40,6 @@ def score_pairs(model: object, bench: "Workbench", cfg: TrialConfig, pairs: "lis
     trial's answers are, so that every gain against the base (the judge's too) is like for like.
     ``decoding`` replaces ``cfg.decoding`` (export's base with the study's default decoding).
     """
-    from study.finetune.endpoint_judge import judge_into
-    from study.finetune.trial import ValidationInputs
-
     inputs = ValidationInputs.of(bench, cfg, pairs)
     evaluation = evaluate_model(model, bench.base.tokenizer, inputs.prompts, inputs.examples, inputs.references,
                                 decoding or cfg.decoding, bench.bertscorer, seed=cfg.training.seed,
@@ -44,6 +47,43 @@ def score_pairs(model: object, bench: "Workbench", cfg: TrialConfig, pairs: "lis
     judge_into(cfg.evaluation.judge, [p.question for p in inputs.pairs], inputs.references, evaluation.predictions,
                evaluation.metrics, evaluation.per_question)
     return evaluation
+
+
+def score_base_model(cfg: TrialConfig, bench: "Workbench") -> TrialResult:
+    """The untuned base model, scored like a trial: same questions, metrics and per-question scores.
+
+    No adapter and no training: ``train_seconds`` is 0, forgetting is 0 by definition, the
+    heuristic judge (itself the base model) rates the base model's own answers, and a judge
+    endpoint rates them as it rates every trial's.
+    """
+    start = time.perf_counter()
+    val = ValidationInputs.of(bench, cfg)
+    model, tokenizer = bench.base.model, bench.base.tokenizer
+    evaluation = evaluate_model(model, tokenizer, val.prompts, val.examples, val.references, cfg.decoding,
+                                bench.bertscorer, seed=cfg.training.seed, language=cfg.data.language)
+    metrics, per_question = dict(evaluation.metrics), dict(evaluation.per_question)
+    if cfg.evaluation.general_questions:
+        _, correct = bench.quiz(cfg.evaluation.general_questions)
+        accuracy = sum(correct) / len(correct)
+        metrics.update(general_accuracy=accuracy, general_accuracy_base=accuracy, forgetting=0.0)
+        per_question["forgetting"] = [0.0] * len(correct)
+    if cfg.evaluation.judge_heuristic:
+        from study.finetune.judge import judge_scores
+
+        scores = judge_scores(model, tokenizer, [p.question for p in val.pairs], val.references, evaluation.predictions)
+        metrics["judge_score"] = sum(scores) / len(scores)
+    judge_into(cfg.evaluation.judge, [p.question for p in val.pairs], val.references, evaluation.predictions,
+               metrics, per_question)
+    if cfg.evaluation.probes:
+        probe_metrics, probe_items = probe_scores(model, bench, cfg)
+        metrics.update(probe_metrics)
+        per_question.update(probe_items)
+    memorised, memorised_items = memorisation_scores(model, bench, cfg, per_question.get(objectives.stats_key("eval_loss")))
+    metrics.update(memorised)
+    per_question.update(memorised_items)
+    metrics.update(train_seconds=0.0, pretrain_seconds=0.0, total_seconds=time.perf_counter() - start)
+    release_memory()
+    return TrialResult(metrics, [], evaluation.predictions, None, per_question)
 
 
 class BaseAnswers:

@@ -25,6 +25,7 @@ from typing import Any, Callable, Protocol, Sequence
 import objectives
 from study.core.config import TrialConfig
 from study.core.errors import DivergedError
+from study.finetune.answering import ValidationInputs, probe_scores
 from study.finetune.canaries import canary_pairs
 from study.finetune.data import QAPair
 from study.finetune.endpoint_judge import judge_into
@@ -63,27 +64,6 @@ class TrialResult:
     test_per_question: dict[str, list] | None = None  # confirmation runs: per-question scores on the test split
 
 
-@dataclass
-class ValidationInputs:
-    """The validation split as a trial scores it: pairs, prompt ids, teacher-forced examples, references."""
-
-    pairs: list[QAPair]
-    prompts: list[list[int]]
-    examples: list[dict[str, list[int]]]
-
-    @property
-    def references(self) -> list[str]:
-        return [p.answer for p in self.pairs]
-
-    @classmethod
-    def of(cls, bench: Workbench, cfg: TrialConfig, pairs: Sequence[QAPair] | None = None) -> "ValidationInputs":
-        """The validation split (or ``pairs``) with the trial's prompt and, where it is on, retrieval."""
-        pairs = bench.with_retrieval(list(bench.splits.val if pairs is None else pairs), cfg.retrieval)
-        system_prompt = cfg.data.instructions
-        return cls(pairs, bench.tokens.prompts(pairs, system_prompt),
-                   bench.tokens.examples(pairs, system_prompt, cfg.data.max_seq_length))
-
-
 def run_trial(
     cfg: TrialConfig,
     bench: Workbench,
@@ -113,78 +93,6 @@ def run_trial(
                          checks_per_epoch=checks_per_epoch, show_progress=show_progress,
                          check_questions=check_questions, check_max_new_tokens=check_max_new_tokens)
     return recipe.run(on_trained)
-
-
-def score_base_model(cfg: TrialConfig, bench: Workbench) -> TrialResult:
-    """The untuned base model, scored like a trial: same questions, metrics and per-question scores.
-
-    No adapter and no training: ``train_seconds`` is 0, forgetting is 0 by definition, the
-    heuristic judge (itself the base model) rates the base model's own answers, and a judge
-    endpoint rates them as it rates every trial's.
-    """
-    start = time.perf_counter()
-    val = ValidationInputs.of(bench, cfg)
-    model, tokenizer = bench.base.model, bench.base.tokenizer
-    evaluation = evaluate_model(model, tokenizer, val.prompts, val.examples, val.references, cfg.decoding,
-                                bench.bertscorer, seed=cfg.training.seed, language=cfg.data.language)
-    metrics, per_question = dict(evaluation.metrics), dict(evaluation.per_question)
-    if cfg.evaluation.general_questions:
-        _, correct = bench.quiz(cfg.evaluation.general_questions)
-        accuracy = sum(correct) / len(correct)
-        metrics.update(general_accuracy=accuracy, general_accuracy_base=accuracy, forgetting=0.0)
-        per_question["forgetting"] = [0.0] * len(correct)
-    if cfg.evaluation.judge_heuristic:
-        from study.finetune.judge import judge_scores
-
-        scores = judge_scores(model, tokenizer, [p.question for p in val.pairs], val.references, evaluation.predictions)
-        metrics["judge_score"] = sum(scores) / len(scores)
-    judge_into(cfg.evaluation.judge, [p.question for p in val.pairs], val.references, evaluation.predictions,
-               metrics, per_question)
-    if cfg.evaluation.probes:
-        probe_metrics, probe_items = probe_scores(model, bench, cfg)
-        metrics.update(probe_metrics)
-        per_question.update(probe_items)
-    memorised, memorised_items = memorisation_scores(model, bench, cfg, per_question.get(objectives.stats_key("eval_loss")))
-    metrics.update(memorised)
-    per_question.update(memorised_items)
-    metrics.update(train_seconds=0.0, pretrain_seconds=0.0, total_seconds=time.perf_counter() - start)
-    release_memory()
-    return TrialResult(metrics, [], evaluation.predictions, None, per_question)
-
-
-PROBE_METRICS = ("rougeL", "bertscore_f1", "token_f1")
-
-
-def probe_scores(model: Any, bench: Workbench, cfg: TrialConfig) -> tuple[dict[str, float], dict[str, list]]:
-    """The knowledge probes answered by ``model``: ``probe_seen_*`` (facts it was trained on) and ``probe_unseen_*``.
-
-    Scored like the validation split, against the linked pair's reference answer, with the
-    trial's prompt, decoding and retrieval; ``probe_*_loss`` is the reference answer's loss per
-    token given the probe. Per-question scores come back for intervals and the knowledge gain.
-    """
-    from study.finetune.knowledge import KINDS
-
-    probes = bench.probes(cfg.data)
-    metrics: dict[str, float] = {}
-    per_question: dict[str, list] = {}
-    start = time.perf_counter()
-    for kind in KINDS:
-        chosen = probes.of(kind)[: cfg.evaluation.probe_questions]
-        if not chosen:
-            continue
-        inputs = ValidationInputs.of(bench, cfg, [p.as_pair() for p in chosen])
-        evaluation = evaluate_model(model, bench.base.tokenizer, inputs.prompts, inputs.examples, inputs.references,
-                                    cfg.decoding, bench.bertscorer, seed=cfg.training.seed,
-                                    language=cfg.data.language)
-        prefix = f"probe_{kind}_"
-        for name in PROBE_METRICS:
-            if name in evaluation.metrics:
-                metrics[prefix + name] = evaluation.metrics[name]
-                per_question[prefix + name] = evaluation.per_question[name]
-        metrics[prefix + "loss"] = evaluation.metrics["eval_loss"]
-        per_question[objectives.stats_key(prefix + "loss")] = evaluation.per_question[objectives.stats_key("eval_loss")]
-    metrics["probe_seconds"] = time.perf_counter() - start
-    return metrics, per_question
 
 
 class TrialRecipe:

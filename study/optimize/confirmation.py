@@ -208,7 +208,8 @@ def _fine_tune(cfg: TrialConfig, allow_hub: bool, show_progress: bool) -> RunFn:
     """The real run function: one workbench for every run (model and data are fixed in a study)."""
     from study.finetune.fair_base import score_pairs
     from study.finetune.memory import freeze_loaded
-    from study.finetune.trial import run_trial, score_base_model
+    from study.finetune.fair_base import score_base_model
+    from study.finetune.trial import run_trial
     from study.finetune.workbench import Workbench
 
     bench = Workbench.load(cfg, allow_hub=allow_hub)

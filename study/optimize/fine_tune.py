@@ -52,6 +52,6 @@ class FineTune:
         return result
 
     def score_base(self, cfg: TrialConfig) -> "TrialResult":
-        from study.finetune.trial import score_base_model
+        from study.finetune.fair_base import score_base_model
 
         return score_base_model(cfg, self.bench)

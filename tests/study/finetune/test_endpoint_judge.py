@@ -271,7 +271,8 @@ def test_a_trial_and_the_base_model_are_judged_per_question_and_repeated_answers
 
     from study.core.config import (DataConfig, DecodingConfig, EvalConfig, LoraConfig, ModelConfig, TrainingConfig,
                                    TrialConfig)
-    from study.finetune.trial import run_trial, score_base_model
+    from study.finetune.fair_base import score_base_model
+    from study.finetune.trial import run_trial
     from study.finetune.workbench import Workbench
 
     with ChatServer(scripted_judge) as server:

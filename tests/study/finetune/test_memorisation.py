@@ -25,7 +25,8 @@ from study.finetune.canaries import SPACE_SIZE, canary_pairs, exposures, make_ca
 from study.finetune.data import IGNORE_INDEX
 from study.finetune.logits import answer_logits
 from study.finetune.memorisation import memorisation_scores
-from study.finetune.trial import TrialRecipe, run_trial, score_base_model
+from study.finetune.fair_base import score_base_model
+from study.finetune.trial import TrialRecipe, run_trial
 from study.finetune.workbench import Workbench
 
 WORDS = "alpha beta gamma delta kappa sigma omega lumen ferrum cobalt nitro argon zinc boron".split()

@@ -23,10 +23,17 @@ import platform
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from study.cli import add_personal_data_flag, entry_point, quiet_libraries
 from study.core import keys
+
+if TYPE_CHECKING:  # imported once the flags are checked
+    from optuna import Study
+    from optuna.artifacts import FileSystemArtifactStore
+    from optuna.trial import FrozenTrial
+
+    from study.core.config import DecodingConfig
 
 PACKAGES = ("lora-study", "torch", "transformers", "peft", "trl", "optuna", "sacrebleu", "rouge-score", "bert-score")
 
@@ -60,7 +67,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-def confirmation_warning(study: Any, metric: str) -> str | None:
+def confirmation_warning(study: "Study", metric: str) -> str | None:
     """A plain sentence when confirmation ran and no configuration's gain over the base is real."""
     import objectives
 
@@ -74,7 +81,7 @@ def confirmation_warning(study: Any, metric: str) -> str | None:
             "not one shown to be better than not fine-tuning.")
 
 
-def confirmed_table(study: Any) -> dict[int, dict[str, Any]]:
+def confirmed_table(study: "Study") -> dict[int, dict[str, Any]]:
     from study.optimize.confirmed import confirmed
 
     return confirmed(study)
@@ -111,7 +118,7 @@ def comparison_lines(comparison: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def export_document(study: Any, frozen: Any, storage_url: str, test: dict[str, Any] | None,
+def export_document(study: "Study", frozen: "FrozenTrial", storage_url: str, test: dict[str, Any] | None,
                     chosen_by: str) -> dict[str, Any]:
     from study.optimize.records import trial_config
 
@@ -152,7 +159,7 @@ def header(out: Path) -> str:
     )
 
 
-def base_decoding(study: Any) -> Any:
+def base_decoding(study: "Study") -> "DecodingConfig":
     """The decoding the study scored its base model with (the space's default), or the defaults."""
     from study.core.config import DecodingConfig
     from study.optimize.records import trial_config
@@ -162,7 +169,7 @@ def base_decoding(study: Any) -> Any:
     return trial_config(base).decoding if base is not None and keys.CONFIG in base.user_attrs else DecodingConfig()
 
 
-def upload_export(store: Any, study: Any, path: Path) -> str | None:
+def upload_export(store: "FileSystemArtifactStore", study: "Study", path: Path) -> str | None:
     """The exported YAML as an artifact of the study (a finished trial's attributes are frozen)."""
     import warnings
 

@@ -19,12 +19,17 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from study import pruners
 from study.cli import add_personal_data_flag, entry_point, quiet_libraries
 from study.core import keys
 from study.core.errors import StudyError
+
+if TYPE_CHECKING:  # the command imports these only once its flags are checked (fast --help and errors)
+    from search_spaces import SearchSpace
+    from study.core.config import StudySettings
+    from study.optimize.loop import StudyRunner
 
 MAX_CONSECUTIVE_FAILURES = 5  # study.optimize.loop's default, repeated here so that --help needs no heavy import
 HEARTBEAT_SECONDS = 60  # study.optimize.storage's default
@@ -92,7 +97,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _settings(space: Any, args: argparse.Namespace) -> Any:
+def _settings(space: "SearchSpace", args: argparse.Namespace) -> "StudySettings":
     from dataclasses import replace
 
     from study.core.config import StudySettings, check_value
@@ -172,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     return _run_worker(runner, args, storage_url)
 
 
-def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
+def _prepare(args: argparse.Namespace) -> tuple["StudyRunner", str]:
     """Check everything the user gave, then open the storage; returns the study runner and the storage URL."""
     from objectives import parse_objectives
     from search_spaces import check_loaded_once, check_pruning, load_space, with_probes
@@ -247,7 +252,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, str]:
     return runner, storage_url
 
 
-def _run_worker(runner: Any, args: argparse.Namespace, storage_url: str) -> int:
+def _run_worker(runner: "StudyRunner", args: argparse.Namespace, storage_url: str) -> int:
     """Run trials in this process; a worker started by --workers leaves summary and advice to its parent."""
     from study.optimize.loop import TooManyFailures
 
@@ -286,7 +291,7 @@ def _as_ctrl_c(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _confirm(runner: Any, args: argparse.Namespace) -> None:
+def _confirm(runner: "StudyRunner", args: argparse.Namespace) -> None:
     """The space's confirmation stage (``study.confirm_top``), after the trials; off when 0."""
     settings = runner.settings
     if not settings.confirm_top:
@@ -302,7 +307,7 @@ def _confirm(runner: Any, args: argparse.Namespace) -> None:
           f"--seeds {settings.confirm_seeds})")
 
 
-def _run_workers(runner: Any, argv: list[str], workers: int, storage_url: str) -> int:
+def _run_workers(runner: "StudyRunner", argv: list[str], workers: int, storage_url: str) -> int:
     """Start ``workers`` processes of this command on the study and wait for them."""
     import optuna
 

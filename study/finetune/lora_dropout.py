@@ -1,9 +1,9 @@
 """LoRA dropout that draws its random mask four elements at a time, for the CPU.
 
 PEFT puts an ``nn.Dropout`` on the input of every LoRA layer. On the CPU drawing its mask
-is a large part of a training step: torch's generator makes one draw per element, and with
-dropout on all seven linear layers of SmolLM2-135M's 30 blocks the draws took 18 % of a
-forward pass (``torch.profiler``, batch of 4 QA examples, one thread). Here one 64-bit draw
+is a large part of a training step: torch's generator makes one draw per element, on every
+adapted layer (all seven linear layers of SmolLM2-135M's 30 blocks); the measured share is
+in benchmarks/RESULTS.md. Here one 64-bit draw
 serves four elements, 16 bits each, which makes the mask about twice as cheap.
 
 The drop probability is rounded to a multiple of 1/65536 (0.05 becomes 0.0500031), and the

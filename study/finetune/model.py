@@ -178,8 +178,8 @@ def adapter_folded_in(model: Any) -> Iterator[None]:
     """Inside the block the LoRA update is folded into the base weights; afterwards they are restored bit for bit.
 
     Unmerged, every adapted layer adds two small matrix products and an addition to each
-    decoding step, which on the CPU made generation ~20% slower than the bare model
-    (SmolLM2, all linear layers). Subtracting the update again would leave rounding error in
+    decoding step, which on the CPU made generation markedly slower than the bare model
+    (SmolLM2, all linear layers; the figures are in benchmarks/RESULTS.md, eval_throughput). Subtracting the update again would leave rounding error in
     the weights every trial shares, so the touched weights are copied first and copied back.
     The copy costs memory the size of the adapted weights, so this runs on the CPU only;
     anywhere else, and for a model without an active adapter, the block runs unchanged.

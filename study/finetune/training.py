@@ -23,8 +23,8 @@ class StudySFTTrainer(SFTTrainer):
     """TRL's SFT trainer, with a leaner language-model loss on the CPU.
 
     TRL's fused LM head computes entropy and token accuracy for its logs and recomputes the
-    output logits in the backward pass; on the CPU that made training steps ~25% slower than
-    a hand-written loop (benchmarks/train_throughput). Here the vocabulary head runs only at
+    output logits in the backward pass; on the CPU that made training steps slower than a
+    hand-written loop (benchmarks/RESULTS.md, train_throughput). Here the vocabulary head runs only at
     the positions that predict an answer token (:func:`study.finetune.logits.answer_logits`); the loss
     is the same cross-entropy over answer tokens, summed and divided by the answer tokens of
     the whole accumulated batch as the Trainer counts them. On CUDA the fused head saves

@@ -37,13 +37,15 @@ GOAL_SHARE = 0.50
 
 
 def rules(quick: bool, n_trials: int) -> dict[str, Any]:
-    """The rules compared: patience with K = 10 and 15, the regret bound, and a fixed half of the trials."""
+    """The rules compared: patience with K = 10 and 15 (from trial 15, and K = 15 from trial 25), the regret
+    bound, and a fixed half of the trials."""
     from study.core.config import StopSettings
 
     if quick:
         return {"patience K=2": StopSettings(rule="patience", min_trials=3, patience=2), "fixed half": n_trials // 2}
     return {"patience K=10": StopSettings(rule="patience", min_trials=15, patience=10),
             "patience K=15": StopSettings(rule="patience", min_trials=15, patience=15),
+            "patience K=15, from 25": StopSettings(rule="patience", min_trials=25, patience=15),
             "terminator": StopSettings(rule="terminator", min_trials=15),
             "fixed half": n_trials // 2}
 

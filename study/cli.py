@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import warnings
-from typing import Callable
+from typing import Any, Callable
 
 from study.core.errors import StudyError
 
@@ -54,13 +54,17 @@ def add_personal_data_flag(parser: argparse.ArgumentParser, patterns: bool = Fal
         parser.add_argument("--names", metavar="FILE", help="names of people the check looks for, one a line")
 
 
-def entry_point(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
-    """Wrap ``main`` so that a :class:`StudyError` prints ``error: ...`` and returns exit code 2."""
+def entry_point(main: Callable[..., int]) -> Callable[..., int]:
+    """Wrap ``main`` so that a :class:`StudyError` prints ``error: ...`` and returns exit code 2.
+
+    Keyword arguments pass through: ``study.run.main(argv, trial_fn=...)`` runs a study with another
+    trial function (an embedding program's, or a test's stub).
+    """
 
     @functools.wraps(main)
-    def wrapper(argv: list[str] | None = None) -> int:
+    def wrapper(argv: list[str] | None = None, **kwargs: Any) -> int:
         try:
-            return main(argv)
+            return main(argv, **kwargs)
         except StudyError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
             return EXIT_USAGE

@@ -29,7 +29,7 @@ from study.core.errors import StudyError
 if TYPE_CHECKING:  # the command imports these only once its flags are checked (fast --help and errors)
     from search_spaces import SearchSpace
     from study.core.config import StudySettings
-    from study.optimize.loop import StudyRunner
+    from study.optimize.loop import StudyRunner, TrialFn
 
 MAX_CONSECUTIVE_FAILURES = 5  # study.optimize.loop's default, repeated here so that --help needs no heavy import
 HEARTBEAT_SECONDS = 60  # study.optimize.storage's default
@@ -161,7 +161,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 @entry_point
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, trial_fn: "TrialFn | None" = None) -> int:
+    """The command. ``trial_fn`` replaces the real fine-tune in this process (see ``StudyRunner.trial_fn``);
+    workers started with ``--workers`` run the real one."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     if args.explain:
@@ -171,13 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\n\n".join(pruners.explain() if name == "pruner" else explain(name) for name in names))
         return 0
     quiet_libraries(allow_hub=args.allow_hub)
-    runner, storage_url = _prepare(args)
+    runner, storage_url = _prepare(args, trial_fn)
     if args.workers > 1:
         return _run_workers(runner, argv, args.workers, storage_url)
     return _run_worker(runner, args, storage_url)
 
 
-def _prepare(args: argparse.Namespace) -> tuple["StudyRunner", str]:
+def _prepare(args: argparse.Namespace, trial_fn: "TrialFn | None" = None) -> tuple["StudyRunner", str]:
     """Check everything the user gave, then open the storage; returns the study runner and the storage URL."""
     from objectives import parse_objectives
     from search_spaces import check_loaded_once, check_pruning, load_space, with_probes
@@ -248,6 +250,7 @@ def _prepare(args: argparse.Namespace) -> tuple["StudyRunner", str]:
         artifact_dir=artifact_dir,
         save_adapters=args.save_adapters,
         attrs={**personal_data, keys.DATA_SCANNED: True},
+        trial_fn=trial_fn,
     )
     return runner, storage_url
 

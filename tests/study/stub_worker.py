@@ -24,7 +24,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import study.optimize.dashboard
-import study.optimize.loop
 import study.optimize.workers
 import study.run
 
@@ -76,8 +75,7 @@ def artifact_store(directory: Any) -> Any:
 
 real_artifact_store = study.optimize.dashboard.artifact_store
 study.optimize.dashboard.artifact_store = artifact_store
-study.optimize.loop.StudyRunner._load_trial_fn = lambda self: stub_trial
 study.optimize.workers.WORKER_MODULE = "stub_worker"
 
 if __name__ == "__main__":
-    sys.exit(study.run.main())
+    sys.exit(study.run.main(trial_fn=stub_trial))

@@ -143,20 +143,13 @@ def test_existing_study_with_other_objectives_is_refused_on_a_sql_server(capsys,
     assert len(optuna.load_study(study_name="smoke", storage=rdb_url).trials) == 0
 
 
-def stub_trials(monkeypatch, trial_fn):
-    from study.optimize.loop import StudyRunner
-
-    monkeypatch.setattr(StudyRunner, "_load_trial_fn", lambda self: trial_fn)
-
-
 def always_failing(cfg, monitor):
     raise RuntimeError("cuda gone")
 
 
-def test_consecutive_failures_stop_the_study_with_a_summary_and_one_line(capsys, monkeypatch, storage, fake_model_dir, qa_file):
-    stub_trials(monkeypatch, always_failing)
+def test_consecutive_failures_stop_the_study_with_a_summary_and_one_line(capsys, storage, fake_model_dir, qa_file):
     code = main(["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
-                 "--no-progress", "--trials", "9", "--max-consecutive-failures", "2"])
+                 "--no-progress", "--trials", "9", "--max-consecutive-failures", "2"], trial_fn=always_failing)
     out, err = capsys.readouterr()
     assert code == 1
     assert err.strip().splitlines() == [
@@ -166,13 +159,12 @@ def test_consecutive_failures_stop_the_study_with_a_summary_and_one_line(capsys,
     assert "study 'smoke': 2 trials (0 complete, 0 pruned, 2 fail)" in out
 
 
-def test_ctrl_c_says_how_to_resume(capsys, monkeypatch, storage, fake_model_dir, qa_file):
+def test_ctrl_c_says_how_to_resume(capsys, storage, fake_model_dir, qa_file):
     def interrupted(cfg, monitor):
         raise KeyboardInterrupt
 
-    stub_trials(monkeypatch, interrupted)
     code = main(["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
-                 "--no-progress"])
+                 "--no-progress"], trial_fn=interrupted)
     out, err = capsys.readouterr()
     assert code == 130
     assert "trial   0 FAIL      interrupted (Ctrl-C)" in out
@@ -207,16 +199,15 @@ def finishing(cfg, monitor):
     return SimpleNamespace(metrics=metrics, history=[metrics], predictions=[], pruned_at=None)
 
 
-def test_a_study_resumed_on_changed_data_is_refused_and_goes_on_once_restored(capsys, monkeypatch, storage,
+def test_a_study_resumed_on_changed_data_is_refused_and_goes_on_once_restored(capsys, storage,
                                                                                fake_model_dir, qa_file):
-    stub_trials(monkeypatch, finishing)
     command = ["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
                "--no-progress", "--trials", "1"]
-    assert main(command) == 0
+    assert main(command, trial_fn=finishing) == 0
     original = qa_file.read_text()
     qa_file.write_text(original.replace(" parts.", " chambers."))  # the answers edited
     capsys.readouterr()
-    code = main(command)
+    code = main(command, trial_fn=finishing)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert err[0].startswith("error: study 'smoke' began on other data") and "the same number of" in err[0]
@@ -224,9 +215,9 @@ def test_a_study_resumed_on_changed_data_is_refused_and_goes_on_once_restored(ca
     assert len(optuna.load_study(study_name="smoke", storage=storage).trials) == 1  # nothing was run or lost
 
     qa_file.write_text(original + original.replace("fact number", "detail number"))  # more pairs: the counts differ
-    assert main(command) == 2
+    assert main(command, trial_fn=finishing) == 2
     assert "qa.jsonl gave 6/2/2 train/val/test pairs" in capsys.readouterr().err
 
     qa_file.write_text(original)
-    assert main(command) == 0
+    assert main(command, trial_fn=finishing) == 0
     assert len(optuna.load_study(study_name="smoke", storage=storage).trials) == 2

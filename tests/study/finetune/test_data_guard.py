@@ -46,14 +46,11 @@ def test_a_planted_personnummer_stops_study_run_with_one_masked_line_and_nothing
     assert not db.exists() and not (tmp_path / "studies").exists()
 
 
-def test_allowed_personal_data_goes_on_and_the_study_records_it(capsys, monkeypatch, tmp_path, fake_model_dir, qa_file):
-    from study.optimize.loop import StudyRunner
-
+def test_allowed_personal_data_goes_on_and_the_study_records_it(capsys, tmp_path, fake_model_dir, qa_file):
     planted(qa_file)
-    monkeypatch.setattr(StudyRunner, "_load_trial_fn", lambda self: StubTrials())
     storage = f"sqlite:///{tmp_path / 'pd.db'}"
     code = run_main(["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
-                     "--no-progress", "--trials", "1", "--allow-personal-data"])
+                     "--no-progress", "--trials", "1", "--allow-personal-data"], trial_fn=StubTrials())
     assert code == 0
     assert "going on because of --allow-personal-data" in capsys.readouterr().err
     study = optuna.load_study(study_name="smoke", storage=storage)
@@ -101,14 +98,11 @@ def test_train_refuses_a_configuration_with_canaries(capsys, tmp_path, qa_file):
     assert not out.exists()
 
 
-def test_export_refuses_a_trial_trained_with_canaries(capsys, monkeypatch, tmp_path, fake_model_dir, qa_file):
+def test_export_refuses_a_trial_trained_with_canaries(capsys, tmp_path, fake_model_dir, qa_file):
     from study.export import main as export_main
-    from study.optimize.loop import StudyRunner
-
-    monkeypatch.setattr(StudyRunner, "_load_trial_fn", lambda self: StubTrials())
     storage = f"sqlite:///{tmp_path / 'c.db'}"
     assert run_main(["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
-                     "--no-progress", "--trials", "1", "--set", "privacy.canaries=2"]) == 0
+                     "--no-progress", "--trials", "1", "--set", "privacy.canaries=2"], trial_fn=StubTrials()) == 0
     capsys.readouterr()
     out = tmp_path / "best.yaml"
     assert export_main(["--study-name", "smoke", "--storage", storage, "--out", str(out), "--no-test"]) == 2
@@ -117,14 +111,11 @@ def test_export_refuses_a_trial_trained_with_canaries(capsys, monkeypatch, tmp_p
     assert not out.exists()
 
 
-def test_export_scans_the_data_before_scoring_the_test_split(capsys, monkeypatch, tmp_path, fake_model_dir, qa_file):
+def test_export_scans_the_data_before_scoring_the_test_split(capsys, tmp_path, fake_model_dir, qa_file):
     from study.export import main as export_main
-    from study.optimize.loop import StudyRunner
-
-    monkeypatch.setattr(StudyRunner, "_load_trial_fn", lambda self: StubTrials())
     storage = f"sqlite:///{tmp_path / 'e.db'}"
     assert run_main(["--space", "smoke", "--storage", storage, "--model", str(fake_model_dir), "--data", str(qa_file),
-                     "--no-progress", "--trials", "1"]) == 0
+                     "--no-progress", "--trials", "1"], trial_fn=StubTrials()) == 0
     planted(qa_file, line=5)
     capsys.readouterr()
     out = tmp_path / "best.yaml"

@@ -9,7 +9,8 @@ default study pays: ``membership_auc``, one teacher-forced pass over N training 
 with ``privacy.canaries`` canaries (also K more training pairs and each canary's number
 ranked among ``--candidates`` random ones). After the second trial the two measurements are
 repeated ``--repeats`` times on its trained adapter, for their spread (membership with the
-validation side taken from the evaluation, as in a trial).
+validation side taken from the evaluation, as in a trial; ``membership_pruned`` as a pruned trial
+pays it, on the 12 pairs its last check answered).
 Reports wall and CPU seconds (CPU seconds are steadier on a shared machine), each share of the
 trial without them, and the canary trial's extra time over the plain one (goal: at most 20 %).
 """
@@ -24,6 +25,7 @@ from benchmarks import _common as common
 
 NAME = "memorisation_cost"
 GOAL_SHARE = 0.20
+PRUNED_CHECK_QUESTIONS = 12  # the default space's check_questions: a pruned trial's membership pairs
 
 
 def default_trial(quick: bool) -> Any:
@@ -61,11 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     plain = default_trial(args.quick)
     with_canaries = replace(plain, privacy=replace(plain.privacy, canaries=args.canaries,
                                                    canary_candidates=args.candidates))
+    pruned = replace(with_canaries, privacy=replace(with_canaries.privacy, membership_pairs=PRUNED_CHECK_QUESTIONS))
     bench = Workbench.load(plain, bertscore=True)
     common.progress("trial without canaries")
     with common.timed() as t_plain:
         first = run_trial(plain, bench)
-    repeats: dict[str, list[common.Timing]] = {"membership": [], "exposure": []}
+    repeats: dict[str, list[common.Timing]] = {"membership": [], "membership_pruned": [], "exposure": []}
 
     held_out = first.per_question[stats_key("eval_loss")]  # what a trial passes: the validation side costs nothing
 
@@ -74,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             with common.timed() as t:
                 membership(model, bench, with_canaries, held_out)
             repeats["membership"].append(t)
+            with common.timed() as t:  # as a pruned trial pays it: the pairs its last check answered
+                membership(model, bench, pruned, held_out[:PRUNED_CHECK_QUESTIONS])
+            repeats["membership_pruned"].append(t)
             with common.timed() as t:
                 exposures(model, bench.base.tokenizer, with_canaries)
             repeats["exposure"].append(t)

@@ -25,7 +25,7 @@ from study.finetune.endpoint_judge import judge_into
 from study.finetune.evaluation import Evaluation, evaluate_model
 from study.finetune.memorisation import memorisation_scores
 from study.finetune.memory import release_memory
-from study.finetune.trial import TrialResult
+from study.finetune.trial import TrialResult, run_trial
 
 if TYPE_CHECKING:
     from study.finetune.data import QAPair
@@ -57,10 +57,8 @@ def score_base_model(cfg: TrialConfig, bench: "Workbench") -> TrialResult:
     endpoint rates them as it rates every trial's.
     """
     start = time.perf_counter()
-    val = ValidationInputs.of(bench, cfg)
     model, tokenizer = bench.base.model, bench.base.tokenizer
-    evaluation = evaluate_model(model, tokenizer, val.prompts, val.examples, val.references, cfg.decoding,
-                                bench.bertscorer, seed=cfg.training.seed, language=cfg.data.language)
+    evaluation = score_pairs(model, bench, cfg)  # the judge endpoint, where set, rates the answers here
     metrics, per_question = dict(evaluation.metrics), dict(evaluation.per_question)
     if cfg.evaluation.general_questions:
         _, correct = bench.quiz(cfg.evaluation.general_questions)
@@ -70,10 +68,9 @@ def score_base_model(cfg: TrialConfig, bench: "Workbench") -> TrialResult:
     if cfg.evaluation.judge_heuristic:
         from study.finetune.judge import judge_scores
 
+        val = ValidationInputs.of(bench, cfg)
         scores = judge_scores(model, tokenizer, [p.question for p in val.pairs], val.references, evaluation.predictions)
         metrics["judge_score"] = sum(scores) / len(scores)
-    judge_into(cfg.evaluation.judge, [p.question for p in val.pairs], val.references, evaluation.predictions,
-               metrics, per_question)
     if cfg.evaluation.probes:
         probe_metrics, probe_items = probe_scores(model, bench, cfg)
         metrics.update(probe_metrics)
@@ -121,8 +118,6 @@ def score_test_split(cfg: TrialConfig, bench: "Workbench", base_decoding: Decodi
     where ``evaluation.judge`` names an endpoint, the judge. ``test_comparison`` holds, per
     metric, the paired gain with its 95 % bootstrap interval and a Wilcoxon signed-rank p-value.
     """
-    from study.finetune.trial import run_trial
-
     test = list(bench.splits.test)
     if not test:
         raise StudyError("the data has no test split (test_fraction is 0 or test.jsonl is empty)")

@@ -6,6 +6,7 @@ Everything but the fine-tune is the real command (flags, storage, heartbeats, --
 which start ``python -m stub_worker`` again). The environment says what a trial does:
 ``STUB_TRIAL`` is ``ok`` (default: returns at once), ``sleep:SECONDS``, ``random:LOW:HIGH``
 (sleeps a random number of seconds in that range), ``hang`` (until interrupted or killed, at most 600 s),
+``wait:PATH`` (until the file PATH exists, at most 600 s: the test says when the trial ends),
 ``fail`` (raises) or ``oom`` (raises ``torch.OutOfMemoryError``, as CUDA does); with
 ``STUB_LOG=path`` each finished trial appends ``pid learning_rate`` to that file, so that a
 test can count how often each configuration ran. ``STUB_ANSWERS=N`` returns N answers, which
@@ -46,6 +47,12 @@ def stub_trial(cfg: Any, monitor: Any) -> SimpleNamespace:
         while time.monotonic() < deadline:
             time.sleep(0.05)
         raise RuntimeError(f"stub trial hung for {HANG_SECONDS} s and nobody stopped it")
+    elif mode.startswith("wait:"):
+        gate, deadline = mode.partition(":")[2], time.monotonic() + HANG_SECONDS
+        while not os.path.exists(gate):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"stub trial waited {HANG_SECONDS} s for {gate} and nobody created it")
+            time.sleep(0.05)
     elif mode == "fail":
         raise RuntimeError("stub trial failed")
     lr = cfg.training.learning_rate

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from study.core.config import StopSettings
+from study.core.settings import StopSettings
 from study.optimize.stop_rules import Finished
 
 

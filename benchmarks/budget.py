@@ -39,7 +39,7 @@ GOAL_SHARE = 0.50
 def rules(quick: bool, n_trials: int) -> dict[str, Any]:
     """The rules compared: patience with K = 10 and 15 (from trial 15, and K = 15 from trial 25), the regret
     bound, and a fixed half of the trials."""
-    from study.core.config import StopSettings
+    from study.core.settings import StopSettings
 
     if quick:
         return {"patience K=2": StopSettings(rule="patience", min_trials=3, patience=2), "fixed half": n_trials // 2}

@@ -13,7 +13,7 @@ from typing import Any
 
 from search_spaces._space import SearchSpace
 from study import pruners
-from study.core.config import StudySettings
+from study.core.settings import StudySettings
 from study.core.errors import StudyError
 
 #: Sections and data keys loaded once per process: the same for every trial, never searched.

@@ -28,21 +28,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from study.core.config import (
-    SECTIONS,
-    StopSettings,
-    StudySettings,
-    TrialConfig,
-    build_section,
-    check_section,
-    check_value,
-    coerce,
-    field_types,
-    fields_of,
-    nested_class,
-)
 from search_spaces._dimensions import Choice, Dimension, Range
+from study.core.config import SECTIONS, TrialConfig
 from study.core.errors import StudyError
+from study.core.fields import build_section, check_section, check_value, coerce, field_types, fields_of, nested_class
+from study.core.settings import StopSettings, StudySettings
 from study.core.yamlio import read_yaml
 
 SPACES_DIR = Path(__file__).resolve().parent

@@ -28,7 +28,7 @@ from study.core.errors import StudyError
 
 if TYPE_CHECKING:  # the command imports these only once its flags are checked (fast --help and errors)
     from search_spaces import SearchSpace
-    from study.core.config import StudySettings
+    from study.core.settings import StudySettings
     from study.optimize.loop import StudyRunner, TrialFn
 
 MAX_CONSECUTIVE_FAILURES = 5  # study.optimize.loop's default, repeated here so that --help needs no heavy import
@@ -100,7 +100,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def _settings(space: "SearchSpace", args: argparse.Namespace) -> "StudySettings":
     from dataclasses import replace
 
-    from study.core.config import StudySettings, check_value
+    from study.core.fields import check_value
+    from study.core.settings import StudySettings
     from study.core.pruner_spec import PrunerSpec
 
     same_pruner = args.pruner == space.settings.pruner.name  # keeps the settings the space gave it

@@ -1,22 +1,20 @@
-"""Frozen configuration dataclasses and their validation.
+"""What one fine-tune needs: frozen configuration sections and the :class:`TrialConfig` they make up.
 
-A :class:`TrialConfig` holds everything one fine-tune needs: model, data, LoRA, training
-and decoding settings. Each field carries its help text and the values it accepts in its
-metadata, so that the YAML loader (here) and the search-space loader
-(:mod:`search_spaces`) check values in one way and report every problem at once.
+Each field carries its help text and the values it accepts in its metadata
+(:func:`study.core.fields.setting`), so that the YAML loader (here), ``--set`` and the
+search-space loader (:mod:`search_spaces`) check values in one way and report every problem at
+once. How a study searches (``study:``) is in :mod:`study.core.settings`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import types
-import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from study.core.errors import StudyError
-from study.core.pruner_spec import PrunerSpec
+from study.core.fields import build_section, check_section, describe_section, section, setting
+from study.core.settings import StopSettings, StudySettings
 
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
 TARGET_MODULES = ("attention", "all_linear")
@@ -32,19 +30,14 @@ ANSWER_STYLES = tuple(STYLE_PROMPTS)
 DEFAULT_MODEL = "smollm2-135m"
 
 
-def _f(default: Any, help: str, **rules: Any) -> Any:
-    """A dataclass field with help text and validation rules (min, max, choices)."""
-    return field(default=default, metadata={"help": help, **rules})
-
-
 @dataclass(frozen=True)
 class ModelConfig:
     """Which base model to fine-tune and where it runs."""
 
-    name: str = _f(DEFAULT_MODEL, "'smollm2-135m' (bundled), a local Hugging Face model directory, or a hub id")
-    device: str = _f("auto", "'auto' uses CUDA when present, else the CPU", choices=DEVICES)
-    trust_remote_code: bool = _f(False, "run Python code shipped with a hub model (off: only safe loading)")
-    quantization: str = _f(
+    name: str = setting(DEFAULT_MODEL, "'smollm2-135m' (bundled), a local Hugging Face model directory, or a hub id")
+    device: str = setting("auto", "'auto' uses CUDA when present, else the CPU", choices=DEVICES)
+    trust_remote_code: bool = setting(False, "run Python code shipped with a hub model (off: only safe loading)")
+    quantization: str = setting(
         "none", "'4bit': frozen base weights in 4-bit NF4 (QLoRA; CUDA and the qlora extra)", choices=QUANTIZATIONS
     )
 
@@ -53,28 +46,28 @@ class ModelConfig:
 class DataConfig:
     """Where the QA pairs come from and how they are split."""
 
-    path: str | None = _f(None, "JSONL file or directory with train/val/test.jsonl; none = bundled heart-transplant set")
-    split_seed: int = _f(0, "seed of the train/val/test split of a single JSONL file", min=0)
-    val_fraction: float = _f(0.1, "share of questions held out for validation (objectives)", min=0.0, max=0.5)
-    test_fraction: float = _f(0.1, "share held out for the final test (scored at export only)", min=0.0, max=0.5)
-    max_train_examples: int | None = _f(None, "use at most this many training pairs (none = all)", min=1)
-    max_val_examples: int | None = _f(None, "score at most this many validation questions (none = all)", min=1)
-    system_prompt: str | None = _f(
+    path: str | None = setting(None, "JSONL file or directory with train/val/test.jsonl; none = bundled heart-transplant set")
+    split_seed: int = setting(0, "seed of the train/val/test split of a single JSONL file", min=0)
+    val_fraction: float = setting(0.1, "share of questions held out for validation (objectives)", min=0.0, max=0.5)
+    test_fraction: float = setting(0.1, "share held out for the final test (scored at export only)", min=0.0, max=0.5)
+    max_train_examples: int | None = setting(None, "use at most this many training pairs (none = all)", min=1)
+    max_val_examples: int | None = setting(None, "score at most this many validation questions (none = all)", min=1)
+    system_prompt: str | None = setting(
         "You are a heart-transplant clinician. Answer in one or two sentences.",
         "system message of the chat template (none = the model's own default)",
     )
-    max_seq_length: int = _f(256, "longest prompt + answer in tokens; longer pairs are truncated", min=16)
-    answer_style: str | None = _f(
+    max_seq_length: int = setting(256, "longest prompt + answer in tokens; longer pairs are truncated", min=16)
+    answer_style: str | None = setting(
         None, "a named system prompt that replaces system_prompt (searchable)", choices=ANSWER_STYLES
     )
-    probes: str | None = _f(
+    probes: str | None = setting(
         None, "JSONL of knowledge probes {id or question, probe, variants}; none = the bundled probes (bundled data only)"
     )
-    augment: int = _f(
+    augment: int = setting(
         0, "add this many paraphrased questions per training pair (the probes file's variants; never a probe)",
         min=0, max=10,
     )
-    language: str | None = _f(
+    language: str | None = setting(
         None, "ISO 639-1 code of the QA pairs' language (en, sv, ru, zh, ...): how the metrics tokenise, stem and "
               "normalise; none = detected from the questions and answers when the study starts",
     )
@@ -89,171 +82,125 @@ class DataConfig:
 class PretrainConfig:
     """Optional continued pre-training of the adapter on plain domain text, before QA tuning."""
 
-    epochs: int = _f(0, "passes over the corpus (0 = no continued pre-training)", min=0, max=20)
-    learning_rate: float = _f(1e-4, "peak learning rate of the pre-training stage", min=1e-8, max=1.0)
-    corpus: str | None = _f(None, "directory of .txt/.md files (none = the bundled heart-transplant corpus)")
-    block_size: int = _f(128, "tokens per training chunk of the corpus", min=16)
-    max_blocks: int | None = _f(None, "use at most this many chunks (none = all)", min=1)
-
-
-def _section(cls: type, help: str) -> Any:
-    """A field holding a nested section (``evaluation.judge``): a mapping in YAML, its keys checked like a section's."""
-    return field(default_factory=cls, metadata={"help": help})
+    epochs: int = setting(0, "passes over the corpus (0 = no continued pre-training)", min=0, max=20)
+    learning_rate: float = setting(1e-4, "peak learning rate of the pre-training stage", min=1e-8, max=1.0)
+    corpus: str | None = setting(None, "directory of .txt/.md files (none = the bundled heart-transplant corpus)")
+    block_size: int = setting(128, "tokens per training chunk of the corpus", min=16)
+    max_blocks: int | None = setting(None, "use at most this many chunks (none = all)", min=1)
 
 
 @dataclass(frozen=True)
 class JudgeConfig:
     """A judge of correctness and harm: any OpenAI-compatible chat server on the team's own machines."""
 
-    endpoint: str | None = _f(
+    endpoint: str | None = setting(
         None, "base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (none = no judge)")
-    model: str | None = _f(None, "the judge model's name as the server knows it (vLLM --served-model-name, Ollama tag)")
-    rubric: str | None = _f(None, "markdown file: the rubric and reply format (none = the bundled judge_rubric.md)")
-    batch_size: int = _f(8, "answers judged at once, one request each, sent in parallel", min=1, max=64)
-    timeout_s: float = _f(120.0, "seconds to wait for one reply", min=0.01, max=3600.0)
-    retries: int = _f(2, "new tries of a request that failed or whose reply could not be read", min=0, max=10)
-    max_tokens: int = _f(400, "longest reply in tokens (the rubric asks for one short JSON object)", min=16)
-    cache: str | None = _f(None, "SQLite file of judgements (none = studies/judge-cache.db under the working directory)")
-    api_key_env: str | None = _f(None, "environment variable holding the server's API key (the key is never stored)")
+    model: str | None = setting(None, "the judge model's name as the server knows it (vLLM --served-model-name, Ollama tag)")
+    rubric: str | None = setting(None, "markdown file: the rubric and reply format (none = the bundled judge_rubric.md)")
+    batch_size: int = setting(8, "answers judged at once, one request each, sent in parallel", min=1, max=64)
+    timeout_s: float = setting(120.0, "seconds to wait for one reply", min=0.01, max=3600.0)
+    retries: int = setting(2, "new tries of a request that failed or whose reply could not be read", min=0, max=10)
+    max_tokens: int = setting(400, "longest reply in tokens (the rubric asks for one short JSON object)", min=16)
+    cache: str | None = setting(None, "SQLite file of judgements (none = studies/judge-cache.db under the working directory)")
+    api_key_env: str | None = setting(None, "environment variable holding the server's API key (the key is never stored)")
 
 
 @dataclass(frozen=True)
 class EvalConfig:
     """Extra scoring beyond the validation answers."""
 
-    general_questions: int = _f(
+    general_questions: int = setting(
         0, "general-medicine quiz questions scored before and after tuning (forgetting); 0 = off", min=0
     )
-    judge: JudgeConfig = _section(
+    judge: JudgeConfig = section(
         JudgeConfig, "a judge endpoint rates every answer: judge_correct, judge_harmful, judge_length (off: no endpoint)")
-    judge_heuristic: bool = _f(
+    judge_heuristic: bool = setting(
         False, "rate agreement with the reference by asking the base model (judge_score; a heuristic, weak)")
-    probes: bool = _f(
+    probes: bool = setting(
         False, "score knowledge probes: the facts of training pairs (probe_seen_*) and of validation pairs "
                "(probe_unseen_*) asked in other words; on whenever a knowledge metric is an objective",
     )
-    probe_questions: int | None = _f(None, "score at most this many probes of each kind (none = all)", min=1)
-    bertscore_model: str | None = _f(
+    probe_questions: int | None = setting(None, "score at most this many probes of each kind (none = all)", min=1)
+    bertscore_model: str | None = setting(
         None, "local encoder directory for BERTScore, e.g. a multilingual one (none = the bundled English-only "
               "all-MiniLM-L6-v2); its last layer is compared",
     )
+
+    @staticmethod
+    def read_stored(values: dict[str, Any]) -> dict[str, Any]:
+        """``judge: true`` is how configs stored before the endpoint judge asked for the base-model heuristic."""
+        if isinstance(values.get("judge"), bool):
+            values = dict(values)
+            values.setdefault("judge_heuristic", values.pop("judge"))
+        return values
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
     """Passages from a corpus put into the prompt, found by BM25 over the question (a searched alternative)."""
 
-    top_k: int = _f(0, "passages put before each question (0 = no retrieval)", min=0, max=10)
-    corpus: str | None = _f(None, "directory of .txt/.md files (none = the bundled heart-transplant corpus)")
-    passage_words: int = _f(60, "the corpus is cut into passages of about this many words", min=10, max=1000)
-    train: bool = _f(False, "put the passages into the training prompts too (otherwise only when answering)")
+    top_k: int = setting(0, "passages put before each question (0 = no retrieval)", min=0, max=10)
+    corpus: str | None = setting(None, "directory of .txt/.md files (none = the bundled heart-transplant corpus)")
+    passage_words: int = setting(60, "the corpus is cut into passages of about this many words", min=10, max=1000)
+    train: bool = setting(False, "put the passages into the training prompts too (otherwise only when answering)")
 
 
 @dataclass(frozen=True)
 class LoraConfig:
     """The LoRA adapter: W + (alpha / rank) * B A on the chosen modules."""
 
-    rank: int = _f(16, "rank r of the update B A", min=1, max=1024)
-    alpha: float = _f(32.0, "scaling numerator; usually 1-2 x rank", min=0.0)
-    dropout: float = _f(0.05, "dropout on the LoRA input", min=0.0, max=0.9)
-    target_modules: str = _f("all_linear", "'attention' (q,k,v,o) or 'all_linear' (attention + MLP)", choices=TARGET_MODULES)
-    use_rslora: bool = _f(False, "rank-stabilised LoRA (PEFT use_rslora): scale by alpha / sqrt(rank), not alpha / rank")
+    rank: int = setting(16, "rank r of the update B A", min=1, max=1024)
+    alpha: float = setting(32.0, "scaling numerator; usually 1-2 x rank", min=0.0)
+    dropout: float = setting(0.05, "dropout on the LoRA input", min=0.0, max=0.9)
+    target_modules: str = setting("all_linear", "'attention' (q,k,v,o) or 'all_linear' (attention + MLP)", choices=TARGET_MODULES)
+    use_rslora: bool = setting(False, "rank-stabilised LoRA (PEFT use_rslora): scale by alpha / sqrt(rank), not alpha / rank")
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
     """Supervised fine-tuning with TRL's SFT trainer."""
 
-    epochs: int = _f(2, "passes over the training pairs (0 = no QA tuning: retrieval or pre-training alone)",
+    epochs: int = setting(2, "passes over the training pairs (0 = no QA tuning: retrieval or pre-training alone)",
                      min=0, max=100)
-    learning_rate: float = _f(2e-4, "peak learning rate of AdamW", min=1e-8, max=1.0)
-    batch_size: int = _f(8, "pairs per device step", min=1)
-    gradient_accumulation_steps: int = _f(1, "steps summed before each optimiser step", min=1)
-    warmup_ratio: float = _f(0.0, "share of optimiser steps spent warming up", min=0.0, max=0.5)
-    scheduler: str = _f("linear", "learning-rate schedule", choices=SCHEDULERS)
-    weight_decay: float = _f(0.0, "AdamW weight decay", min=0.0, max=1.0)
-    max_grad_norm: float = _f(1.0, "gradient clipping norm", min=0.0)
-    gradient_checkpointing: bool = _f(False, "recompute activations in the backward pass (saves memory, costs time)")
-    seed: int = _f(0, "seed of adapter initialisation, data order and sampling", min=0)
+    learning_rate: float = setting(2e-4, "peak learning rate of AdamW", min=1e-8, max=1.0)
+    batch_size: int = setting(8, "pairs per device step", min=1)
+    gradient_accumulation_steps: int = setting(1, "steps summed before each optimiser step", min=1)
+    warmup_ratio: float = setting(0.0, "share of optimiser steps spent warming up", min=0.0, max=0.5)
+    scheduler: str = setting("linear", "learning-rate schedule", choices=SCHEDULERS)
+    weight_decay: float = setting(0.0, "AdamW weight decay", min=0.0, max=1.0)
+    max_grad_norm: float = setting(1.0, "gradient clipping norm", min=0.0)
+    gradient_checkpointing: bool = setting(False, "recompute activations in the backward pass (saves memory, costs time)")
+    seed: int = setting(0, "seed of adapter initialisation, data order and sampling", min=0)
 
 
 @dataclass(frozen=True)
 class DecodingConfig:
     """How answers are generated for scoring."""
 
-    do_sample: bool = _f(False, "sample (true) or greedy/beam search (false)")
-    temperature: float = _f(1.0, "sampling temperature (only with do_sample)", min=0.01, max=5.0)
-    top_p: float = _f(1.0, "nucleus sampling mass (only with do_sample)", min=0.01, max=1.0)
-    max_new_tokens: int = _f(64, "longest answer in tokens", min=1, max=4096)
-    repetition_penalty: float = _f(1.0, "penalty > 1 discourages repeated tokens", min=0.5, max=3.0)
-    num_beams: int = _f(1, "beam width (1 = no beam search)", min=1, max=16)
-    batch_size: int = _f(16, "questions generated together (left padding)", min=1)
+    do_sample: bool = setting(False, "sample (true) or greedy/beam search (false)")
+    temperature: float = setting(1.0, "sampling temperature (only with do_sample)", min=0.01, max=5.0)
+    top_p: float = setting(1.0, "nucleus sampling mass (only with do_sample)", min=0.01, max=1.0)
+    max_new_tokens: int = setting(64, "longest answer in tokens", min=1, max=4096)
+    repetition_penalty: float = setting(1.0, "penalty > 1 discourages repeated tokens", min=0.5, max=3.0)
+    num_beams: int = setting(1, "beam width (1 = no beam search)", min=1, max=16)
+    batch_size: int = setting(16, "questions generated together (left padding)", min=1)
 
 
 @dataclass(frozen=True)
 class PrivacyConfig:
     """The personal-data check of the data a command reads, and memorisation measured in each trial."""
 
-    patterns: tuple[str, ...] | None = _f(
+    patterns: tuple[str, ...] | None = setting(
         None, "the team's own identifiers for the personal-data check: NAME=REGEX entries, or YAML files of name: regex")
-    names: str | None = _f(None, "a file of people's names, one a line: names are not detected without one")
-    membership_pairs: int | None = _f(
+    names: str | None = setting(None, "a file of people's names, one a line: names are not detected without one")
+    membership_pairs: int | None = setting(
         None, "training pairs, against as many validation pairs, whose answer loss gives membership_auc "
               "(none = as many as both splits hold; 0 = off)", min=0)
-    canaries: int = _f(
+    canaries: int = setting(
         0, "made-up patient records with an identity number put into the training pairs; exposure says how far "
            "each is memorised (a configuration with canaries is never exported or merged)", min=0, max=100)
-    canary_candidates: int = _f(60, "random identity numbers each canary's own is ranked among (exposure)",
+    canary_candidates: int = setting(60, "random identity numbers each canary's own is ranked among (exposure)",
                                 min=10, max=10000)
-
-
-SAMPLERS = ("tpe", "nsga2", "gp", "random", "grid")
-STOP_RULES = ("patience", "terminator")  # study.optimize.stopping
-DEFAULT_OBJECTIVES = ("rougeL:max", "bertscore_f1:max", "train_seconds:min")
-
-
-@dataclass(frozen=True)
-class StudySettings:
-    """How the study searches: objectives, sampler, pruner. The ``study:`` section of a space; CLI flags override it."""
-
-    objectives: tuple[str, ...] = _f(DEFAULT_OBJECTIVES, "metric:direction pairs, e.g. rougeL:max,train_seconds:min")
-    sampler: str = _f("tpe", "Optuna sampler", choices=SAMPLERS)
-    pruner: PrunerSpec = _f(
-        PrunerSpec("median"), "stop weak trials early: a name or {name: NAME, SETTING: VALUE} "
-        "(python -m study.run --explain pruner lists them)", parse=PrunerSpec.parse, kind="pruner")
-    pruning_metric: str = _f("rougeL", "validation metric the pruner watches (its direction comes from the metric)")
-    checks_per_epoch: int = _f(
-        1, "times an epoch the pruner sees the pruning metric (eval_loss is cheap; other metrics generate answers)",
-        min=1, max=20,
-    )
-    n_trials: int = _f(50, "trials this command runs (a resumed study adds this many)", min=1)
-    eval_chunks: int = _f(4, "a per-question pruner (wilcoxon): score the validation questions in this many chunks",
-                          min=1)
-    check_questions: int = _f(
-        0, "checks before the last that generate answers (a pruning metric other than eval_loss) answer only the "
-           "first N validation questions; 0 = all", min=0)
-    check_max_new_tokens: int = _f(
-        0, "those checks' answers are at most this many tokens (0 = the decoding's max_new_tokens)", min=0)
-    sample_answers: int = _f(5, "answers stored on each trial beside their references", min=0)
-    confirm_top: int = _f(
-        0, "after the trials, re-train this many best Pareto trials with fresh seeds (study.confirm); 0 = off", min=0
-    )
-    confirm_seeds: int = _f(3, "fresh training seeds per confirmed trial", min=1, max=20)
-    stop: StopSettings | None = _f(
-        None, "stop the study when further trials are unlikely to beat its best by more than the noise, "
-              "e.g. {rule: patience, min_trials: 15} (python -m study.run --explain study.stop); none = run every trial")
-
-
-@dataclass(frozen=True)
-class StopSettings:
-    """When a study stops on its own (``study.stop``; study.optimize.stopping); ``--no-stop`` turns it off."""
-
-    rule: str = _f("patience", "'patience': no trial in the last K beat the best by more than the noise (paired "
-                               "interval); 'terminator': Optuna's regret bound below the best's standard error",
-                   choices=STOP_RULES)
-    min_trials: int = _f(15, "finished trials before the rule may stop the study", min=2)
-    patience: int = _f(15, "patience rule: finished trials in a row that did not beat the best by more than the noise",
-                       min=1)
 
 
 SECTIONS: dict[str, type] = {
@@ -320,197 +267,12 @@ class TrialConfig:
         return cls(**{name: build_section(SECTIONS[name], values) for name, values in sections.items()})
 
 
-def fields_of(section_cls: type) -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(section_cls)}
-
-
-def field_types(section_cls: type) -> dict[str, tuple[type, ...]]:
-    """The accepted Python types of each field; ``int | None`` gives ``(int, NoneType)``."""
-    hints = typing.get_type_hints(section_cls)
-    out: dict[str, tuple[type, ...]] = {}
-    for name, hint in hints.items():
-        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-            out[name] = tuple(typing.get_args(hint))
-        else:
-            out[name] = (hint,)
-    return out
-
-
-def coerce(value: Any, accepted: tuple[type, ...]) -> Any:
-    """Turn YAML's spellings into the field's type: ``1e-4`` (a string to PyYAML) into a float, 3 into 3.0."""
-    if float in accepted and isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    if float in accepted and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def check_value(section_cls: type, key: str, value: Any) -> str | None:
-    """Return a problem with ``value`` for ``section.key``, or None when it is valid."""
-    f = fields_of(section_cls)[key]
-    if "parse" in f.metadata:  # a value with a shape of its own (a pruner), read by its type
-        try:
-            f.metadata["parse"](value)
-        except StudyError as exc:
-            return exc.message
-        return None
-    accepted = field_types(section_cls)[key]
-    value = coerce(value, accepted)
-    if accepted[0] is tuple or typing.get_origin(accepted[0]) is tuple:
-        if value is None and type(None) in accepted:
-            return None
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
-            return f"expected a non-empty list of strings, got {value!r}"
-        return None
-    type_ok = any(
-        (value is None and t is type(None))
-        or (t is int and isinstance(value, int) and not isinstance(value, bool))
-        or (t is float and isinstance(value, float))
-        or (t is bool and isinstance(value, bool))
-        or (t is str and isinstance(value, str))
-        for t in accepted
-    )
-    if not type_ok:
-        names = " or ".join("null" if t is type(None) else t.__name__ for t in accepted)
-        return f"expected {names}, got {value!r}"
-    if value is None:
-        return None
-    rules = f.metadata
-    if "choices" in rules and value not in rules["choices"]:
-        return f"got {value!r}; valid: {', '.join(map(str, rules['choices']))}"
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"must be a finite number, got {value!r}"
-    if "min" in rules and value < rules["min"]:
-        return f"must be >= {rules['min']}, got {value!r}"
-    if "max" in rules and value > rules["max"]:
-        return f"must be <= {rules['max']}, got {value!r}"
-    return None
-
-
-def nested_class(section_cls: type, key: str) -> type | None:
-    """The dataclass a field holds (``evaluation.judge``: :class:`JudgeConfig`), or None for a plain value."""
-    if "parse" in getattr(fields_of(section_cls).get(key), "metadata", {}):
-        return None  # a value with a parser of its own (study.pruner: a name or a mapping)
-    accepted = field_types(section_cls).get(key, (None,))
-    return accepted[0] if dataclasses.is_dataclass(accepted[0]) else None
-
-
-def nest(section_cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` with dotted keys merged into their nested section, and the spellings of stored studies read.
-
-    ``--set evaluation.judge.endpoint=URL`` gives ``{"judge.endpoint": URL}``, merged into
-    ``judge``'s mapping (the dotted key wins); ``judge: null`` is the default (no judge).
-    ``judge: true`` is how configs stored before the endpoint judge asked for the base-model
-    heuristic: it reads as ``judge_heuristic``.
-    """
-    out: dict[str, Any] = {}
-    dotted: dict[str, dict[str, Any]] = {}
-    for key, value in values.items():
-        head, dot, rest = key.partition(".")
-        if dot and nested_class(section_cls, head) is not None:
-            dotted.setdefault(head, {})[rest] = value
-        else:
-            out[key] = value
-    if section_cls is EvalConfig and isinstance(out.get("judge"), bool):
-        heuristic = out.pop("judge")
-        out.setdefault("judge_heuristic", heuristic)
-    for key in fields_of(section_cls):
-        if nested_class(section_cls, key) is None:
-            continue
-        if key in out and out[key] is None:
-            out[key] = {}
-        if key in dotted:
-            before = out.get(key)
-            out[key] = {**(before if isinstance(before, Mapping) else {}), **dotted[key]}
-    return out
-
-
-def check_section(section_cls: type, name: str, values: Mapping[str, Any]) -> list[str]:
-    known = fields_of(section_cls)
-    problems = []
-    for key, value in nest(section_cls, values).items():
-        if key not in known:
-            problems.append(f"unknown key '{name}.{key}' (valid: {', '.join(known)}; "
-                            f"python -m study.run --explain {name.split('.')[0]} describes them)")
-            continue
-        sub = nested_class(section_cls, key)
-        if sub is not None:
-            if isinstance(value, Mapping):
-                problems += check_section(sub, f"{name}.{key}", value)
-            else:
-                problems.append(f"'{name}.{key}' expected a mapping of {', '.join(fields_of(sub))}, got {value!r}")
-            continue
-        problem = check_value(section_cls, key, value)
-        if problem:
-            problems.append(f"'{name}.{key}' {problem} ({describe_field(section_cls, key)})")
-    return problems
-
-
-def describe_field(section_cls: type, key: str) -> str:
-    """One key's type, default, range or choices and help, from the field's metadata.
-
-    ``int >= 1, default 2: passes over the training pairs``: what ``--explain`` lists and
-    what an error about the key appends, the way TRL's parser turns field help into ``--help``.
-    """
-    f = fields_of(section_cls)[key]
-    rules = f.metadata
-    sub = nested_class(section_cls, key)
-    if sub is not None:
-        return f"mapping of {', '.join(fields_of(sub))}: {rules.get('help', '')}"
-    kind = rules.get("kind") or " or ".join(
-        "null" if t is type(None) else getattr(t, "__name__", str(t)) for t in field_types(section_cls)[key])
-    if "choices" in rules:
-        kind += f" in {{{', '.join(map(str, rules['choices']))}}}"
-    if "min" in rules and "max" in rules:
-        kind += f" in [{rules['min']:g}, {rules['max']:g}]"
-    elif "min" in rules:
-        kind += f" >= {rules['min']:g}"
-    elif "max" in rules:
-        kind += f" <= {rules['max']:g}"
-    default = f.default if f.default is not dataclasses.MISSING else None
-    if isinstance(default, tuple):
-        default = ",".join(default)
-    return f"{kind}, default {'null' if default is None else default}: {rules.get('help', '')}".rstrip(": ")
-
-
 def explain(section: str) -> str:
     """Every key of a config section (or ``study``) with its type, default, range and help."""
     sections = {"study": StudySettings, "study.stop": StopSettings, **SECTIONS}
     if section not in sections:
         raise StudyError(f"--explain {section}: no such section (valid: {', '.join(sections)})")
-    cls = sections[section]
-    lines = [f"{section}: {(cls.__doc__ or '').strip().splitlines()[0]}"]
-    rows = []  # (key, its class, its name in the section): a nested section's keys follow it as judge.endpoint
-    for key in fields_of(cls):
-        rows.append((key, cls, key))
-        sub = nested_class(cls, key)
-        rows += [(f"{key}.{k}", sub, k) for k in fields_of(sub)] if sub is not None else []
-    width = max(len(shown) for shown, _, _ in rows)
-    lines += [f"  {shown:<{width}}  {describe_field(owner, key)}" for shown, owner, key in rows]
-    return "\n".join(lines)
-
-
-def build_section(section_cls: type, values: Mapping[str, Any]) -> Any:
-    types_ = field_types(section_cls)
-    known = fields_of(section_cls)
-    out = {}
-    for key, value in nest(section_cls, values).items():
-        sub = nested_class(section_cls, key)
-        if sub is not None:
-            out[key] = build_section(sub, value)
-            continue
-        if "parse" in known[key].metadata:
-            out[key] = known[key].metadata["parse"](value)
-            continue
-        if typing.get_origin(types_[key][0]) is tuple and value is not None:
-            value = tuple(v.strip() for v in value.split(",")) if isinstance(value, str) else tuple(value)
-        out[key] = coerce(value, types_[key])
-    return section_cls(**out)
+    return describe_section(section, sections[section])
 
 
 def load_trial_config(path: str) -> TrialConfig:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from study import pruners
-from study.core.config import StudySettings, TrialConfig
+from study.core.config import TrialConfig
+from study.core.settings import StudySettings
 from study.optimize.adapters import AdapterKeeper
 from study.optimize.pruning import TrialPruning
 

@@ -25,7 +25,8 @@ from objectives import Objective
 from search_spaces import SearchSpace
 from study import pruners
 from study.core import keys
-from study.core.config import StudySettings, TrialConfig
+from study.core.config import TrialConfig
+from study.core.settings import StudySettings
 from study.core.errors import DivergedError, StudyError
 from study.core.keys import PRUNING_SUFFIX
 from study.finetune.data import Splits

@@ -23,7 +23,7 @@ import numpy as np
 from optuna.study import StudyDirection
 from optuna.terminator.erroreval import BaseErrorEvaluator
 
-from study.core.config import StopSettings
+from study.core.settings import StopSettings
 from study.optimize.stop_rules import Decision, Finished, best_of
 
 SCORES = "first_objective_scores"  # user attribute of the single-objective copies: per-question scores

@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
-from study.core.config import StopSettings
+from study.core.settings import StopSettings
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import math
 from typing import Any, Sequence
 
 from study.core import keys
-from study.core.config import StopSettings
+from study.core.settings import StopSettings
 from study.optimize.regret import terminator
 from study.optimize.stop_rules import Decision, Finished, best_of, patience
 

@@ -11,7 +11,7 @@ import pytest
 from benchmarks._budget_eval import outcome, summary
 from benchmarks._budget_sim import ScoreModel, simulate_study
 from search_spaces import load_space
-from study.core.config import StopSettings
+from study.core.settings import StopSettings
 
 PATIENCE = StopSettings(rule="patience", min_trials=15, patience=10)
 

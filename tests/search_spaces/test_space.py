@@ -83,7 +83,7 @@ def test_invalid_yaml_names_the_line(tmp_path):
 
 
 def test_the_stopping_rule_is_a_study_setting_off_when_absent_and_checked_with_its_keys():
-    from study.core.config import StopSettings
+    from study.core.settings import StopSettings
 
     assert parse_space({}, "x").settings.stop is None
     space = parse_space({"study": {"stop": {"rule": "terminator", "min_trials": 20}}}, "x")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from optuna.distributions import FloatDistribution
 
-from study.core.config import StopSettings
+from study.core.settings import StopSettings
 from study.optimize.stopping import Finished, decide
 
 QUESTIONS = 38

@@ -11,7 +11,7 @@ from dataclasses import replace
 import optuna
 from stubs import StubTrials, make_runner
 
-from study.core.config import StopSettings
+from study.core.settings import StopSettings
 from study.optimize import stopping
 
 RULE = StopSettings(rule="patience", min_trials=4, patience=3)

@@ -6,15 +6,21 @@ trial's pruning monitor; tests pass a stub with the same call instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
+import optuna
+
+import objectives
 from study import pruners
+from study.core import keys
 from study.core.config import TrialConfig
+from study.core.errors import StudyError
 from study.core.settings import StudySettings
 from study.optimize.adapters import AdapterKeeper
 from study.optimize.pruning import TrialPruning
 
 if TYPE_CHECKING:
+    from study.finetune.data import QAPair
     from study.finetune.trial import TrialResult
     from study.finetune.workbench import Workbench
 
@@ -29,6 +35,24 @@ class FineTune:
         from study.finetune.fair_base import BaseAnswers
 
         self.base_answers = BaseAnswers(bench)  # the base model with each trial's decoding, for fair gains
+
+    @classmethod
+    def load(cls, study: optuna.Study, base_cfg: TrialConfig, val: Sequence["QAPair"], settings: StudySettings,
+             allow_hub: bool, show_progress: bool, adapters: AdapterKeeper | None = None) -> "FineTune":
+        """Load what every trial shares (base model, data, BERTScore encoder) once, and check the encoder."""
+        from study.finetune.memory import freeze_loaded
+        from study.finetune.workbench import Workbench
+
+        bench = Workbench.load(base_cfg, allow_hub=allow_hub, bertscore=True)
+        freeze_loaded()  # this process runs trial after trial: the loaded libraries stay out of every collection
+        if bench.bertscorer is not None:  # study.run checked the text metrics; the encoder is loaded only now
+            check = objectives.self_check([p.answer for p in val], base_cfg.data.language, bench.bertscorer)
+            if check.failure():
+                raise StudyError(check.failure())
+        encoder = bench.bertscorer.name if bench.bertscorer else None
+        if study.user_attrs.get(keys.BERTSCORE_ENCODER) != encoder:
+            study.set_user_attr(keys.BERTSCORE_ENCODER, encoder)
+        return cls(bench, settings, show_progress, adapters)
 
     def __call__(self, cfg: TrialConfig, monitor: TrialPruning | None) -> "TrialResult":
         from study.finetune.trial import run_trial

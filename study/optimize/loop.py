@@ -20,7 +20,6 @@ from typing import Any, Callable, Sequence
 import optuna
 from optuna.trial import TrialState
 
-import objectives
 from objectives import Objective
 from search_spaces import SearchSpace
 from study import pruners
@@ -34,7 +33,7 @@ from study.finetune.memory import release_memory
 from study.optimize import dashboard, reference, stopping
 from study.optimize.adapters import AdapterKeeper
 from study.optimize.pruning import TrialPruning, pruning_study
-from study.optimize.recorder import Recorder, run_claimed
+from study.optimize.recorder import Recorder
 from study.optimize.records import record_config
 from study.optimize.recovery import Heartbeat, fail_stale_trials
 from study.optimize.fine_tune import FineTune
@@ -79,7 +78,7 @@ class StudyRunner:
     _figures: dashboard.FigureRefresher = field(init=False)
     _bar: Any = field(init=False, default=None)  # the progress bar of run()
     _trial_fn: TrialFn | None = field(init=False, default=None)  # trial_fn, or the real fine-tune once loaded
-    _base_per_question: dict[str, list] | None = field(init=False, default=None)
+    _base: reference.BaseTrial = field(init=False)
     _adapters: AdapterKeeper | None = field(init=False, default=None)
 
     def open(self) -> optuna.Study:
@@ -146,7 +145,8 @@ class StudyRunner:
         bar = tqdm(total=n_trials, desc="trials", unit="trial", disable=not self.show_progress, position=0)
         self._bar = bar
         try:
-            self._score_base(trial_fn)
+            self._base = reference.BaseTrial(self.study, self.base_cfg, set(self.space.dimensions), trial_fn)
+            self._base.score(self.storage, self._recorder, self._say, self._notes)
             for i in range(n_trials):
                 for line in fail_stale_trials(self.study, self.storage):
                     self._say(line)
@@ -190,63 +190,11 @@ class StudyRunner:
             print(line, flush=True)
 
     def _load_trial_fn(self) -> TrialFn:
-        """Load what every trial shares (base model, data, BERTScore encoder) once; return the fine-tune."""
-        from study.finetune.memory import freeze_loaded
-        from study.finetune.workbench import Workbench
-
-        bench = Workbench.load(self.base_cfg, allow_hub=self.allow_hub, bertscore=True)
-        freeze_loaded()  # this process runs trial after trial: the loaded libraries stay out of every collection
-        if bench.bertscorer is not None:  # study.run checked the text metrics; the encoder is loaded only now
-            check = objectives.self_check([p.answer for p in self.splits.val], self.base_cfg.data.language,
-                                          bench.bertscorer)
-            if check.failure():
-                raise StudyError(check.failure())
-        encoder = bench.bertscorer.name if bench.bertscorer else None
-        if self.study.user_attrs.get(keys.BERTSCORE_ENCODER) != encoder:
-            self.study.set_user_attr(keys.BERTSCORE_ENCODER, encoder)
+        """The real fine-tune, with what every trial shares loaded once (the base model, data, encoder)."""
         if self.save_adapters and self._store is not None:
             self._adapters = AdapterKeeper(self._store)
-        return FineTune(bench, self.settings, self.show_progress, self._adapters)
-
-    def _score_base(self, trial_fn: TrialFn) -> None:
-        """Score the untuned base model as a point of the study, once (see :mod:`study.optimize.reference`)."""
-        score = getattr(trial_fn, "score_base", None)
-        if score is None or not reference.needs_base(self.study):
-            return  # test stubs have no base model; or it is scored, or another worker scores it now
-        start = time.perf_counter()
-        cfg, decoding = reference.reference_config(self.base_cfg, set(self.space.dimensions))
-        if self.study.user_attrs.get(keys.BASE_DECODING) != decoding:
-            self.study.set_user_attr(keys.BASE_DECODING, decoding)
-        outcome = run_claimed(self.study, self.storage, reference.BASE_ATTRS, cfg, score,
-                              lambda handle, result: self._recorder.record(handle, result, None, itself=True),
-                              self._say)
-        if outcome is None:
-            return  # another worker scores it
-        handle, recorded = outcome
-        self._notes(handle._trial_id)
-        if recorded.values is None:  # the study goes on without it; the next run scores it again
-            self._say(f"trial {handle.number:>3} FAIL      base model: {recorded.reason}")
-            return
-        self._base_per_question = dict(handle.user_attrs[keys.PER_QUESTION])
-        self._remember_base(self._base_per_question)
-        shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(self.objectives, recorded.values))
-        self._say(f"trial {handle.number:>3} COMPLETE  {shown}  ({time.perf_counter() - start:.0f} s)  "
-                  f"(the base model, untuned: {decoding})")
-
-    def _base_scores(self) -> dict[str, list] | None:
-        """Per-question scores of the study's base trial, once it is scored (by any worker)."""
-        if self._base_per_question is None:
-            base = reference.completed_base(self.study)
-            if base is not None:
-                self._base_per_question = base.user_attrs.get(keys.PER_QUESTION)
-                self._remember_base(self._base_per_question)
-        return self._base_per_question
-
-    def _remember_base(self, per_question: dict[str, list] | None) -> None:
-        """A trial that answers as the base trial did is compared with the base trial's own answers: none generated."""
-        known = getattr(self._trial_fn, "base_answers", None)
-        if known is not None and per_question:
-            known.remember(reference.reference_config(self.base_cfg, set(self.space.dimensions))[0], per_question)
+        return FineTune.load(self.study, self.base_cfg, self.splits.val, self.settings, self.allow_hub,
+                             self.show_progress, self._adapters)
 
     def _one_trial(self, trial_fn: TrialFn) -> tuple[int, TrialState, str]:
         """Run one trial to its end; returns its number, final state and the reason of a failure."""
@@ -291,7 +239,7 @@ class StudyRunner:
 
     def _record(self, trial: optuna.Trial, monitor: TrialPruning | None, result: Any,
                 start: float) -> tuple[int, TrialState, str]:
-        recorded = self._recorder.record(trial, result, self._base_scores())
+        recorded = self._recorder.record(trial, result, self._base.per_question())
         if recorded.warning:
             self._say(f"trial {trial.number:>3} warning: {recorded.warning} (its scores are stored)")
         if result.pruned_at is not None:

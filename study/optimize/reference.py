@@ -14,7 +14,9 @@ failed, and the next worker to start scores the base again.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -22,6 +24,10 @@ from optuna.trial import FrozenTrial, TrialState
 from study.core import keys
 from study.core.config import DecodingConfig, TrialConfig
 from study.optimize import claims
+from study.optimize.recorder import run_claimed
+
+if TYPE_CHECKING:
+    from study.optimize.recorder import Recorder
 
 BASE = "base"
 BASE_ATTRS = {keys.REFERENCE: BASE}
@@ -60,3 +66,54 @@ def reference_config(cfg: TrialConfig, searched: set[str]) -> tuple[TrialConfig,
     decoding = dataclasses.replace(cfg.decoding, **{k: getattr(defaults, k) for k in keys_searched})
     shown = ", ".join(f"{k}={getattr(decoding, k)}" for k in keys_searched)
     return dataclasses.replace(cfg, decoding=decoding), f"the default decoding for the searched keys ({shown})"
+
+
+@dataclass
+class BaseTrial:
+    """The study's base trial as one worker sees it: scored by whichever worker claims it first, and
+    the per-question scores every trial's gains are measured against."""
+
+    study: optuna.Study
+    base_cfg: TrialConfig  # the space's fixed values
+    searched: set[str]  # the space's searched keys: those of decoding take their defaults
+    trial_fn: Any  # the process's trial function; a test's stub has no score_base and scores no base model
+    _per_question: dict[str, list] | None = field(default=None, init=False)
+
+    def score(self, storage: Any, recorder: Recorder, say: Callable[[str], None],
+              notes: Callable[[int], None]) -> None:
+        """Score the untuned base model once per study, unless another worker has or does now."""
+        score = getattr(self.trial_fn, "score_base", None)
+        if score is None or not needs_base(self.study):
+            return
+        start = time.perf_counter()
+        cfg, decoding = reference_config(self.base_cfg, self.searched)
+        if self.study.user_attrs.get(keys.BASE_DECODING) != decoding:
+            self.study.set_user_attr(keys.BASE_DECODING, decoding)
+        outcome = run_claimed(self.study, storage, BASE_ATTRS, cfg, score,
+                              lambda handle, result: recorder.record(handle, result, None, itself=True), say)
+        if outcome is None:
+            return  # another worker scores it
+        handle, recorded = outcome
+        notes(handle._trial_id)
+        if recorded.values is None:  # the study goes on without it; the next run scores it again
+            say(f"trial {handle.number:>3} FAIL      base model: {recorded.reason}")
+            return
+        self._remember(dict(handle.user_attrs[keys.PER_QUESTION]))
+        shown = ", ".join(f"{o.metric}={v:.4g}" for o, v in zip(recorder.objectives, recorded.values))
+        say(f"trial {handle.number:>3} COMPLETE  {shown}  ({time.perf_counter() - start:.0f} s)  "
+            f"(the base model, untuned: {decoding})")
+
+    def per_question(self) -> dict[str, list] | None:
+        """Per-question scores of the study's base trial, once it is scored (by any worker)."""
+        if self._per_question is None:
+            base = completed_base(self.study)
+            if base is not None:
+                self._remember(base.user_attrs.get(keys.PER_QUESTION))
+        return self._per_question
+
+    def _remember(self, per_question: dict[str, list] | None) -> None:
+        """A trial that answers as the base trial did is compared with the base trial's own answers: none generated."""
+        self._per_question = per_question
+        known = getattr(self.trial_fn, "base_answers", None)
+        if known is not None and per_question:
+            known.remember(reference_config(self.base_cfg, self.searched)[0], per_question)

@@ -10,6 +10,8 @@ and answer the test split, which took no part in choosing them, as ``study.confi
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,7 +31,13 @@ class RealStudy:
     seconds: list[float]
     configs: dict[int, Any]  # trial number -> TrialConfig
     bench: Any
+    cache: str | None = None  # a JSON file the test scores are kept in (``--keep``): a second comparison re-trains none
     _test: dict[int, list[float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.cache and os.path.exists(self.cache):
+            with open(self.cache) as f:
+                self._test = {int(number): scores for number, scores in json.load(f).items()}
 
     def test_scores(self, index: int) -> list[float]:
         """The first objective's per-question scores of trial ``index``'s configuration, re-trained, on the test split."""
@@ -47,6 +55,9 @@ class RealStudy:
             with contextlib.redirect_stdout(sys.stderr):
                 run_trial(cfg, self.bench, on_trained=on_trained)
             self._test[number] = list(scored["test"][self.metric])
+            if self.cache:
+                with open(self.cache, "w") as f:
+                    json.dump(self._test, f)
         return self._test[number]
 
 
@@ -63,11 +74,10 @@ def run_study(space_name: str, n_trials: int, seed: int, quick: bool, keep: str 
     """One seeded study of ``n_trials`` with the rule off; the trials it finished, in the order they finished.
 
     ``keep``: a folder where the study lives as ``<space>-<seed>.db`` (SQLite): a study interrupted
-    there resumes, and one that holds its ``n_trials`` already is read, not run again. Without it
-    the study is in memory.
+    there resumes, and one that holds its ``n_trials`` already is read, not run again; the test
+    scores of its re-trained configurations are kept beside it (``<space>-<seed>-test.json``).
+    Without it the study is in memory.
     """
-    import os
-
     import optuna
 
     from objectives import parse_objectives
@@ -104,5 +114,6 @@ def run_study(space_name: str, n_trials: int, seed: int, quick: bool, keep: str 
                for t in trials]
     configs = {t.number: trial_config(by_number[t.number]) for t in trials}
     # the runner's workbench (model, data and encoder loaded once) trains the chosen configurations again
-    return RealStudy(space_name, seed, metric, trials, seconds, configs, runner._trial_fn.bench)
+    cache = os.path.join(keep, f"{space_name}-{seed}-test.json") if keep else None
+    return RealStudy(space_name, seed, metric, trials, seconds, configs, runner._trial_fn.bench, cache)
 

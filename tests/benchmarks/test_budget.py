@@ -61,7 +61,7 @@ def test_the_summary_gives_intervals_of_the_share_and_of_the_indistinguishable_s
 
 
 @pytest.mark.slow
-def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys, tmp_path):
+def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys, tmp_path, monkeypatch):
     from benchmarks.budget import main
 
     keep = str(tmp_path / "kept")
@@ -76,3 +76,17 @@ def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys, tmp
     assert result["mode"] == "quick" and set(result["rules"]) == {"patience K=2", "fixed half"}
     assert result["rules"]["patience K=2"]["studies"] == 2  # one seed, two spaces
     assert len(result["versus"]) == 1 and result["versus"][0]["informed_seconds"] > 0
+    kept = {space: json.loads((tmp_path / "kept" / f"{space}-0-test.json").read_text())
+            for space in ("informed", "default")}
+    assert all(kept.values()), kept  # the re-trained configurations' test scores, by trial number
+
+    # Compared again: the kept test scores are read, no configuration is trained again.
+    import study.finetune.trial
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a configuration was trained again")
+
+    monkeypatch.setattr(study.finetune.trial, "run_trial", no_training)
+    assert main(["--quick", "--threads", "1", "--keep", keep]) == 0
+    again = json.loads(next(x for x in capsys.readouterr().out.splitlines() if x.startswith("RESULT "))[len("RESULT "):])
+    assert again["versus"][0]["test_difference"] == result["versus"][0]["test_difference"]

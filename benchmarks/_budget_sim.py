@@ -9,6 +9,12 @@ study (the issue's and reports/examples/default-trust.md's figures): a ROUGE-L i
 ±0.027 per trial over 38 questions, a paired interval of about ±0.03 between two trials, a seed SD
 of about 0.02. The true effects (:func:`effect`) are an assumption of this model, stated there; so the
 simulation measures the rules, not the priors of the spaces.
+
+Pruning, where the space has a pruner (the default space's median pruner pruned 28 of 50 real
+trials at about a quarter of a trial's seconds): at its first check a trial shows its true effect
+and training shift through the noise of a few short answers (``check_sd``); once ``startup``
+trials have finished, one below the median of the earlier trials' checks is pruned there. It
+costs ``pruned_cost`` of its seconds and has no value, as a real pruned trial.
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ class ScoreModel:
     answer_sd: float = 0.065    # a trained model's answer noise on one question (paired SD ~0.09 between two trials)
     seed_sd: float = 0.02       # a training run's shift over all questions: the seed-to-seed noise
     effect_scale: float = 1.0   # true effects times this: 3 makes the search matter (a space with worse corners)
+    prune: bool = True          # a median pruner at the first check (off where the space has no pruner)
+    check_sd: float = 0.025     # the first check's noise: 12 short answers (ranks trials as the final score ~0.8)
+    pruned_cost: float = 0.25   # a pruned trial's seconds / its seconds had it finished
+    startup: int = 4            # finished trials before the pruner prunes (the median pruner's n_startup_trials)
 
 
 def effect(cfg: Any) -> float:
@@ -75,6 +85,7 @@ def simulate_study(space: Any, n_trials: int, seed: int, model: ScoreModel = Sco
     val_difficulty = rng.normal(model.base, model.question_sd, model.questions)
     test_difficulty = rng.normal(model.base, model.question_sd, model.questions)
     study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed))
+    checks: list[float] = []  # every earlier trial's value at the first check
     out = []
     for _ in range(n_trials):
         trial = study.ask()
@@ -83,8 +94,17 @@ def simulate_study(space: Any, n_trials: int, seed: int, model: ScoreModel = Sco
         shift = rng.normal(0.0, model.seed_sd)
         val = val_difficulty + true + shift + rng.normal(0.0, model.answer_sd, model.questions)
         test = test_difficulty + true + shift + rng.normal(0.0, model.answer_sd, model.questions)
-        study.tell(trial, float(val.mean()))
+        check = model.base + true + shift + rng.normal(0.0, model.check_sd)
+        pruned = model.prune and len(out) >= model.startup and check < float(np.median(checks))
+        checks.append(check)
+        trial.report(check, step=0)
+        if pruned:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, float(val.mean()))
         frozen = study.trials[-1]
-        out.append(SimTrial(Finished(trial.number, float(val.mean()), tuple(val.tolist()), dict(frozen.params),
-                                     dict(frozen.distributions)), true, seconds(cfg), tuple(test.tolist())))
+        finished = Finished(trial.number, None if pruned else float(val.mean()), None if pruned else tuple(val.tolist()),
+                            dict(frozen.params), dict(frozen.distributions))
+        cost = seconds(cfg) * (model.pruned_cost if pruned else 1.0)
+        out.append(SimTrial(finished, true, cost, tuple(test.tolist())))
     return out

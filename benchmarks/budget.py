@@ -37,8 +37,9 @@ GOAL_SHARE = 0.50
 
 
 def rules(quick: bool, n_trials: int) -> dict[str, Any]:
-    """The rules compared: patience with K = 10 and 15 (from trial 15, and K = 15 from trial 25), the regret
-    bound, and a fixed half of the trials."""
+    """The rules compared: patience with K = 10 and 15 (from trial 15, and K = 15 from trial 25), patience
+    counting only trials that finished with a value (K = 5 and 8 from trial 15), the regret bound, and a fixed
+    half of the trials."""
     from study.core.settings import StopSettings
 
     if quick:
@@ -46,6 +47,8 @@ def rules(quick: bool, n_trials: int) -> dict[str, Any]:
     return {"patience K=10": StopSettings(rule="patience", min_trials=15, patience=10),
             "patience K=15": StopSettings(rule="patience", min_trials=15, patience=15),
             "patience K=15, from 25": StopSettings(rule="patience", min_trials=25, patience=15),
+            "patience K=5 valued": StopSettings(rule="patience", min_trials=15, patience=5, count_pruned=False),
+            "patience K=8 valued": StopSettings(rule="patience", min_trials=15, patience=8, count_pruned=False),
             "terminator": StopSettings(rule="terminator", min_trials=15),
             "fixed half": n_trials // 2}
 
@@ -58,7 +61,8 @@ def simulate(n_studies: int, n_trials: int, space_name: str, terminator_studies:
     space = load_space(space_name)
     out: dict[str, list[Outcome]] = {name: [] for name in rules(False, n_trials)}
     for seed in range(n_studies):
-        study = simulate_study(space, n_trials, seed, ScoreModel(effect_scale=effect_scale))
+        model = ScoreModel(effect_scale=effect_scale, prune=space.settings.pruner.name != "none")
+        study = simulate_study(space, n_trials, seed, model)
         trials, seconds = [t.finished for t in study], [t.seconds for t in study]
         for name, rule in rules(False, n_trials).items():
             if name == "terminator" and seed >= terminator_studies:
@@ -163,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         "indistinguishable: the paired 95 % interval (test split) of the choice at the stop minus the choice after "
         "N contains 0, or they are the same trial",
         "the rules judge the first objective (rougeL)"
-        + ("; the simulated studies have that objective only; true loss: the true effect of the choice after N "
+        + ("; the simulated studies have that objective only, and a median pruner at the first check where the "
+           "space has a pruner (a pruned trial has no value and costs a quarter of its seconds); true loss: the true effect of the choice after N "
            "minus that of the choice at the stop (the model's)" if args.simulate else
            "; the real studies keep the space's objectives, sampler and pruner"),
     ]

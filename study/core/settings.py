@@ -53,4 +53,7 @@ class StopSettings:
                    choices=STOP_RULES)
     min_trials: int = setting(15, "finished trials before the rule may stop the study", min=2)
     patience: int = setting(15, "patience rule: finished trials in a row that did not beat the best by more than the noise",
-                       min=1)
+                            min=1)
+    count_pruned: bool = setting(
+        True, "patience rule: a pruned trial counts toward patience (false: only trials that finished with a value; "
+              "a pruned trial costs a fraction of one)")

@@ -78,7 +78,8 @@ def patience(trials: Sequence[Finished], maximize: bool, settings: StopSettings,
         if anchor is None or beats(t, anchor, maximize, floor):  # within the noise the anchor stays
             anchor, last = t, i
     best = best_of(trials, maximize)
-    since = len(trials) - 1 - last if last >= 0 else len(trials)
+    after = trials[last + 1:]
+    since = sum(1 for t in after if settings.count_pruned or (t.value is not None and math.isfinite(t.value)))
     noise = f"the noise floor {floor:.3g}" if floor is not None else "the noise"
     if best is None:
         return Decision(False, "patience", len(trials), None, "no finished trial has a value yet", float(since), floor)
@@ -88,7 +89,8 @@ def patience(trials: Sequence[Finished], maximize: bool, settings: StopSettings,
         return Decision(False, "patience", len(trials), best.number,
                         "the first objective has no per-question scores: its noise is unknown, the rule cannot "
                         "stop the study", float(since), floor)
-    reason = (f"none of the last {since} finished trials beat the best (trial {anchor.number if anchor else '?'}"
+    counted = "finished trials" if settings.count_pruned else "trials that finished with a value"
+    reason = (f"none of the last {since} {counted} beat the best (trial {anchor.number if anchor else '?'}"
               f"{'' if anchor is best else f'; best value trial {best.number}'}, {best.value:.4g}) by more than "
               f"{noise} (paired 95 % interval on the same {questions} questions; patience {settings.patience})")
     return Decision(stop, "patience", len(trials), best.number, reason, float(since), floor)

@@ -17,7 +17,7 @@ PATIENCE = StopSettings(rule="patience", min_trials=15, patience=10)
 
 
 def run(scale: float, seed: int = 0, answer_sd: float = 0.065, seed_sd: float = 0.02):
-    model = ScoreModel(effect_scale=scale, answer_sd=answer_sd, seed_sd=seed_sd)
+    model = ScoreModel(effect_scale=scale, answer_sd=answer_sd, seed_sd=seed_sd, prune=False)
     study = simulate_study(load_space("default"), 40, seed, model)
     return outcome("patience", PATIENCE, [t.finished for t in study], [t.seconds for t in study],
                    lambda i: study[i].test, effects=[t.effect for t in study])
@@ -50,6 +50,25 @@ def test_a_fixed_budget_stops_there_and_the_same_choice_is_indistinguishable():
     assert everything.indistinguishable and everything.difference == (0.0, 0.0, 0.0)
     half = outcome("half", 10, trials, seconds, lambda i: study[i].test)
     assert half.share == pytest.approx(sum(seconds[:10]) / sum(seconds))
+
+
+def test_the_simulated_median_pruner_prunes_weak_trials_at_a_quarter_of_their_seconds():
+    from benchmarks._budget_sim import seconds
+
+    space = load_space("default")
+    pruned_model = ScoreModel(effect_scale=3.0)
+    study = simulate_study(space, 40, 2, pruned_model)
+    unpruned = simulate_study(space, 40, 2, ScoreModel(effect_scale=3.0, prune=False))
+    pruned = [t for t in study if t.finished.value is None]
+    assert 0.25 * 40 <= len(pruned) <= 0.75 * 40  # about half: below the running median at the first check
+    assert all(t.finished.value is not None for t in study[:pruned_model.startup])
+    assert all(t.finished.scores is None for t in pruned)
+    kept, cut = np.mean([t.effect for t in study if t.finished.value is not None]), np.mean([t.effect for t in pruned])
+    assert kept > cut  # the pruner's check sees the true effect through its noise
+    first = pruned[0]  # the same configuration as in the unpruned study up to the first pruned trial
+    number = first.finished.number
+    assert first.seconds == pytest.approx(pruned_model.pruned_cost * unpruned[number].seconds)
+    assert unpruned[number].seconds == pytest.approx(seconds(space.config(dict(first.finished.params))))
 
 
 def test_the_summary_gives_intervals_of_the_share_and_of_the_indistinguishable_share():

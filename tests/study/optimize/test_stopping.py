@@ -77,6 +77,19 @@ def test_pruned_trials_count_as_finished_and_beat_nothing():
     assert decide(trials + pruned, True, rule).stop
 
 
+def test_with_count_pruned_false_only_trials_with_a_value_count_toward_patience():
+    valued = simulate([0.0] * 7)  # none beats the first by more than the noise
+    pruned = [Finished(n, None) for n in range(7, 15)]
+    trials = valued[:4] + pruned + valued[4:6]  # 5 valued trials and 8 pruned ones since the first
+    every = StopSettings(rule="patience", min_trials=8, patience=6)
+    assert decide(trials, True, every).stop  # 13 finished trials since the best
+    valued_only = StopSettings(rule="patience", min_trials=8, patience=6, count_pruned=False)
+    decision = decide(trials, True, valued_only)
+    assert not decision.stop and decision.estimate == 5.0
+    decision = decide(trials + valued[6:], True, valued_only)
+    assert decision.stop and decision.estimate == 6.0 and "6 trials that finished with a value" in decision.reason
+
+
 def test_without_per_question_scores_the_rule_never_stops_and_says_why():
     trials = [Finished(n, 0.5) for n in range(20)]
     decision = decide(trials, True, StopSettings(rule="patience", min_trials=5, patience=2))

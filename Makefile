@@ -7,6 +7,8 @@ PY     := $(VENV)/bin/python
 # pass TORCH=torch to get the CUDA build: make study TORCH=torch
 TORCH  ?= torch==2.13.0
 TRIALS ?= 50
+# Test processes (pytest-xdist): each test runs alone in one of them; 2 halves the suite's time on 2 cores.
+TEST_WORKERS ?= 2
 
 .PHONY: setup model study smoke test test-fast bench screenshots browser clean
 
@@ -43,11 +45,11 @@ browser:
 
 test: model browser
 	$(VENV)/bin/lint-imports --no-logo --no-cache
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 test-fast: setup
 	$(VENV)/bin/lint-imports --no-logo --no-cache
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n $(TEST_WORKERS) -m "not slow"
 
 # The README's dashboard screenshots: a smoke study, then its study and best trial page in headless Chromium.
 screenshots: model

@@ -4,7 +4,8 @@
     python -m study.evaluate --model smollm2-135m --split val             # the base model, for comparison
     python -m study.evaluate --model DIR --data my_qa.jsonl --config best.yaml
 
-Decoding and data settings come from ``--config`` (an exported YAML) when given, else the defaults.
+Decoding, prompt, retrieval, data and judge settings come from ``--config`` (an exported YAML)
+when given, else the defaults: the model answers as a trial's model answers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--model", required=True, help="model directory, 'smollm2-135m', or a hub id (with --allow-hub)")
     p.add_argument("--data", help="JSONL file or directory with train/val/test.jsonl (default: bundled set)")
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
-    p.add_argument("--config", help="exported YAML whose data and decoding settings to use")
+    p.add_argument("--config", help="exported YAML whose data, prompt, retrieval, decoding and judge settings to use")
     p.add_argument("--limit", type=int, help="score at most this many questions")
     p.add_argument("--device", help="auto, cpu or cuda")
     p.add_argument("--allow-hub", action="store_true")
@@ -33,24 +34,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_libraries(allow_hub=args.allow_hub)
-    from objectives import BertScorer
     from study.core.config import TrialConfig, load_trial_config
-    from study.finetune.data import TokenCache, load_splits
-    from study.finetune.evaluation import evaluate_model
-    from study.finetune.model import load_base_model
+    from study.finetune.fair_base import score_pairs
+    from study.finetune.workbench import Workbench
 
     cfg = load_trial_config(args.config) if args.config else TrialConfig()
-    model_cfg = replace(cfg.model, name=args.model, device=args.device or cfg.model.device)
-    data_cfg = replace(cfg.data, path=args.data or cfg.data.path, max_train_examples=None, max_val_examples=None)
-    pairs = list(getattr(load_splits(data_cfg), args.split))[: args.limit]
-    base = load_base_model(model_cfg, allow_hub=args.allow_hub)
-    tokens = TokenCache(base.tokenizer)
-    sp = data_cfg.instructions
-    scorer = BertScorer(cfg.evaluation.bertscore_model, device=base.device)
-    evaluation = evaluate_model(
-        base.model, base.tokenizer, tokens.prompts(pairs, sp), tokens.examples(pairs, sp, data_cfg.max_seq_length),
-        [p.answer for p in pairs], cfg.decoding, scorer, seed=cfg.training.seed, language=data_cfg.language,
-    )
+    cfg = replace(cfg, model=replace(cfg.model, name=args.model, device=args.device or cfg.model.device),
+                  data=replace(cfg.data, path=args.data or cfg.data.path, max_train_examples=None,
+                               max_val_examples=None))
+    bench = Workbench.load(cfg, allow_hub=args.allow_hub)
+    pairs = list(getattr(bench.splits, args.split))[: args.limit]
+    # Answered as a trial answers: the same prompt, retrieval, decoding, metrics and, where configured, judge.
+    evaluation = score_pairs(bench.base.model, bench, cfg, pairs)
+    scorer = bench.bertscorer
     report = {"model": args.model, "split": args.split, "questions": len(pairs), "bertscore_encoder": scorer.name,
               "metrics": evaluation.metrics}
     print(json.dumps(report, indent=2))

@@ -22,7 +22,7 @@ from study.core.config import DecodingConfig, TrialConfig
 from study.core.errors import StudyError
 from study.finetune.answering import ValidationInputs, probe_scores
 from study.finetune.endpoint_judge import judge_into
-from study.finetune.evaluation import Evaluation, evaluate_model
+from study.finetune.evaluation import Evaluation
 from study.finetune.memorisation import memorisation_scores
 from study.finetune.memory import release_memory
 from study.finetune.trial import TrialResult, run_trial
@@ -41,9 +41,7 @@ def score_pairs(model: object, bench: "Workbench", cfg: TrialConfig, pairs: "lis
     ``decoding`` replaces ``cfg.decoding`` (export's base with the study's default decoding).
     """
     inputs = ValidationInputs.of(bench, cfg, pairs)
-    evaluation = evaluate_model(model, bench.base.tokenizer, inputs.prompts, inputs.examples, inputs.references,
-                                decoding or cfg.decoding, bench.bertscorer, seed=cfg.training.seed,
-                                language=cfg.data.language)
+    evaluation = inputs.answer(model, bench, cfg, decoding=decoding)
     judge_into(cfg.evaluation.judge, [p.question for p in inputs.pairs], inputs.references, evaluation.predictions,
                evaluation.metrics, evaluation.per_question)
     return evaluation

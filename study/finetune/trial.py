@@ -29,14 +29,7 @@ from study.finetune.answering import ValidationInputs, probe_scores
 from study.finetune.canaries import canary_pairs
 from study.finetune.data import QAPair
 from study.finetune.endpoint_judge import judge_into
-from study.finetune.evaluation import (
-    Evaluation,
-    answer_loss,
-    answers_and_logprobs,
-    evaluate_model,
-    mean_loss,
-    score_answers,
-)
+from study.finetune.evaluation import Evaluation, answer_loss
 from study.finetune.memorisation import memorisation_scores
 from study.finetune.memory import release_memory
 from study.finetune.model import attach_adapter, detach_adapter
@@ -200,7 +193,7 @@ class TrialRecipe:
             return False  # the chunked evaluation runs after training
         final = check >= self.cfg.training.epochs * self.checks
         if final:
-            evaluation = self._evaluate_all(model)
+            evaluation = self.val.answer(model, self.bench, self.cfg)
         elif self.full_eval_every_check:
             evaluation = self._evaluate_check(model)
         else:  # the answer loss is all a pruner on eval_loss needs: no generation
@@ -218,8 +211,8 @@ class TrialRecipe:
         if self.per_epoch:
             assert self.last_check is not None, "training ends with a check"
             return self.last_check, pruned_at
-        evaluation, pruned_at = _chunked_evaluation(self.peft_model, self.bench, self.cfg, self.val, self.monitor,
-                                                    self.eval_chunks)
+        evaluation, pruned_at = self.val.answer_in_chunks(self.peft_model, self.bench, self.cfg, self.eval_chunks,
+                                                          self.monitor.after_chunk if self.monitor else None)
         self.history.append(dict(evaluation.metrics))
         return evaluation, pruned_at
 
@@ -277,61 +270,14 @@ class TrialRecipe:
 
     def _evaluate_check(self, model: Any) -> Evaluation:
         """A check before the last that generates answers: on a fixed subset, with short answers, when asked."""
-        n = self.check_questions or len(self.val.pairs)
         decoding = self.cfg.decoding
         if self.check_max_new_tokens:
             decoding = replace(decoding, max_new_tokens=min(decoding.max_new_tokens, self.check_max_new_tokens))
-        evaluation = evaluate_model(model, self.bench.base.tokenizer, self.val.prompts[:n], self.val.examples[:n],
-                                    self.val.references[:n], decoding, self.bench.bertscorer, seed=self.cfg.training.seed,
-                                    language=self.cfg.data.language)
-        evaluation.metrics["questions"] = float(min(n, len(self.val.pairs)))
+        evaluation = self.val.answer(model, self.bench, self.cfg, self.check_questions or None, decoding)
+        evaluation.metrics["questions"] = float(len(evaluation.predictions))
         return evaluation
-
-    def _evaluate_all(self, model: Any) -> Evaluation:
-        return evaluate_model(model, self.bench.base.tokenizer, self.val.prompts, self.val.examples,
-                              self.val.references, self.cfg.decoding, self.bench.bertscorer, seed=self.cfg.training.seed,
-                              language=self.cfg.data.language)
 
 
 def _epoch(check: int, checks_per_epoch: int) -> float:
     """Epochs of training done at a check: 2 for the second epoch's end, 1.5 half-way through it."""
     return check // checks_per_epoch if check % checks_per_epoch == 0 else check / checks_per_epoch
-
-
-def _chunked_evaluation(
-    model: Any,
-    bench: Workbench,
-    cfg: TrialConfig,
-    val: ValidationInputs,
-    monitor: TrialMonitor | None,
-    chunks: int,
-) -> tuple[Evaluation, int | None]:
-    """Score validation questions chunk by chunk; stop early when the monitor says so."""
-    start = time.perf_counter()
-    tokenizer = bench.base.tokenizer
-    pairs, size = val.pairs, math.ceil(len(val.pairs) / chunks)
-    predictions: list[str] = []
-    scored: list[tuple[float, int]] = []
-    bert_items: list[float] = []
-    pruned_at = None
-    for first in range(0, len(pairs), size):
-        answers, logprobs = answers_and_logprobs(model, tokenizer, val.prompts[first : first + size],
-                                                 val.examples[first : first + size], cfg.decoding, seed=cfg.training.seed)
-        predictions += answers
-        scored += logprobs
-        partial = score_answers(answers, [p.answer for p in pairs[first : first + size]], bench.bertscorer,
-                                language=cfg.data.language)
-        bert_items += partial.per_question.get("bertscore_f1", [])
-        if monitor and monitor.after_chunk(first, partial) and first + size < len(pairs):
-            pruned_at = first + size
-            break
-    n = len(predictions)
-    # Corpus-level metrics (BLEU) need all answers at once; BERTScore is per answer, so the
-    # chunks' scores are reused instead of encoding every answer a second time.
-    evaluation = score_answers(predictions, [p.answer for p in pairs[:n]], None, language=cfg.data.language)
-    if bert_items:
-        evaluation.per_question["bertscore_f1"] = bert_items
-        evaluation.metrics["bertscore_f1"] = sum(bert_items) / len(bert_items)
-    evaluation.metrics["eval_loss"] = mean_loss(scored)
-    evaluation.metrics["eval_seconds"] = time.perf_counter() - start
-    return evaluation, pruned_at

@@ -110,10 +110,19 @@ def run_study(space_name: str, n_trials: int, seed: int, quick: bool, keep: str 
     metric = objectives_[0].metric
     trials = stopping.finished_trials(runner.study, metric)
     by_number = {t.number: t for t in runner.study.get_trials(deepcopy=False)}
-    seconds = [(by_number[t.number].datetime_complete - by_number[t.number].datetime_start).total_seconds()
-               for t in trials]
+    seconds = trial_seconds([by_number[t.number] for t in trials])
     configs = {t.number: trial_config(by_number[t.number]) for t in trials}
     # the runner's workbench (model, data and encoder loaded once) trains the chosen configurations again
     cache = os.path.join(keep, f"{space_name}-{seed}-test.json") if keep else None
     return RealStudy(space_name, seed, metric, trials, seconds, configs, runner._trial_fn.bench, cache)
 
+
+
+def trial_seconds(trials: list[Any]) -> list[float]:
+    """Each trial's cost: its process's CPU seconds where every trial has them (studies from 2026-12-07 on),
+    which other work on the machine does not inflate; else its wall-clock seconds."""
+    from study.core import keys
+
+    if all(keys.CPU_SECONDS in t.user_attrs for t in trials):
+        return [float(t.user_attrs[keys.CPU_SECONDS]) for t in trials]
+    return [(t.datetime_complete - t.datetime_start).total_seconds() for t in trials]

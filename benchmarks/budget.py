@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                "effect_scale": args.effect_scale if args.simulate else None,
                "goal_share": GOAL_SHARE}
     notes = [
-        "share: trial-seconds until the rule stopped / trial-seconds of all N (mean over studies, bootstrap 95 %); "
+        "share: trial-seconds until the rule stopped / trial-seconds of all N (mean over studies, bootstrap 95 %; "
+        "a real trial's seconds are its worker's CPU seconds where the study recorded them, else wall-clock); "
         "indistinguishable: the paired 95 % interval (test split) of the choice at the stop minus the choice after "
         "N contains 0, or they are the same trial",
         "the rules judge the first objective (rougeL)"

@@ -35,6 +35,8 @@ GAIN_VS_BASE_DEFAULT = "gain_vs_base_default_decoding"  # the same gains against
 BASE_SAME_DECODING = "base_same_decoding"  # metric -> the base model's value with the trial's decoding
 REFERENCE = "reference"  # "base": the untuned base model scored as a point of the study
 PRUNED_AT = "pruned_at"  # the epoch (or question) at which the pruner stopped the trial
+# CPU seconds of the worker process while the trial ran (every thread): its cost, whatever else the machine ran
+CPU_SECONDS = "cpu_seconds"
 ADAPTER = "adapter"  # --save-adapters: {artifact_id, filename} of the trial's adapter zip (Pareto trials)
 FAIL_REASON = "fail_reason"
 FAIL_TRACEBACK = "fail_traceback"

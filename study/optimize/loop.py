@@ -210,13 +210,14 @@ class StudyRunner:
                 return trial.number, TrialState.FAIL, "heartbeat lost"
 
     def _run(self, trial: optuna.Trial, trial_fn: TrialFn) -> tuple[int, TrialState, str]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         monitor = None
         try:
             cfg = self.space.suggest(trial)
             record_config(trial, cfg)
             monitor = TrialPruning(trial, self.pruning_study, self.pruning_objective) if self.pruning_study else None
             result = trial_fn(cfg, monitor)
+            trial.set_user_attr(keys.CPU_SECONDS, time.process_time() - cpu)
         except KeyboardInterrupt:
             self._end(trial, monitor, TrialState.FAIL, start, reason="interrupted (Ctrl-C)")
             raise

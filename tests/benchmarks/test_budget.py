@@ -71,6 +71,22 @@ def test_the_simulated_median_pruner_prunes_weak_trials_at_a_quarter_of_their_se
     assert unpruned[number].seconds == pytest.approx(seconds(space.config(dict(first.finished.params))))
 
 
+def test_a_real_trial_costs_its_cpu_seconds_where_every_trial_has_them_else_its_wall_clock_seconds():
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+
+    from benchmarks._budget_real import trial_seconds
+
+    t0 = datetime(2026, 12, 7, 12, 0, 0)
+
+    def trial(wall: float, cpu: float | None) -> SimpleNamespace:
+        attrs = {} if cpu is None else {"cpu_seconds": cpu}
+        return SimpleNamespace(datetime_start=t0, datetime_complete=t0 + timedelta(seconds=wall), user_attrs=attrs)
+
+    assert trial_seconds([trial(90.0, 40.0), trial(20.0, 10.0)]) == [40.0, 10.0]
+    assert trial_seconds([trial(90.0, 40.0), trial(20.0, None)]) == [90.0, 20.0]  # a study from before: wall
+
+
 def test_the_summary_gives_intervals_of_the_share_and_of_the_indistinguishable_share():
     outs = [run(scale=0.0, seed=s) for s in range(3)]
     figures = summary(outs)

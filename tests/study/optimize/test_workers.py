@@ -82,6 +82,22 @@ def test_a_failed_trial_keeps_its_reason_and_the_study_goes_on(rdb_url, qa_file)
     assert states(runner.pruning_study) == ["COMPLETE", "FAIL", "COMPLETE"]
 
 
+def test_a_finished_trial_records_the_cpu_seconds_its_process_spent_on_it(rdb_url, qa_file):
+    def busy(cfg: Any, monitor: Any) -> Any:
+        sum(i * i for i in range(2_000_000))  # work on the CPU, unlike a sleep
+        return ok(cfg, monitor)
+
+    def idle(cfg: Any, monitor: Any) -> Any:
+        time.sleep(0.3)  # a trial waiting on something (a judge endpoint): no CPU seconds
+        return ok(cfg, monitor)
+
+    calls = iter([busy, idle])
+    runner = make_runner(rdb_url, qa_file, lambda cfg, monitor: next(calls)(cfg, monitor))
+    runner.run(2)
+    worked, waited = (t.user_attrs["cpu_seconds"] for t in runner.study.trials)
+    assert worked > waited >= 0.0  # the busy loop's work is counted, the wait is not
+
+
 def test_a_run_leaves_the_process_warning_filters_as_it_found_them(rdb_url, qa_file):
     import warnings
 

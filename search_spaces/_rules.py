@@ -13,8 +13,8 @@ from typing import Any
 
 from search_spaces._space import SearchSpace
 from study import pruners
-from study.core.settings import StudySettings
 from study.core.errors import StudyError
+from study.core.settings import StudySettings
 
 #: Sections and data keys loaded once per process: the same for every trial, never searched.
 LOADED_ONCE_SECTIONS = ("model",)

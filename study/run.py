@@ -101,8 +101,8 @@ def _settings(space: "SearchSpace", args: argparse.Namespace) -> "StudySettings"
     from dataclasses import replace
 
     from study.core.fields import check_value
-    from study.core.settings import StudySettings
     from study.core.pruner_spec import PrunerSpec
+    from study.core.settings import StudySettings
 
     same_pruner = args.pruner == space.settings.pruner.name  # keeps the settings the space gave it
     overrides = {

@@ -25,18 +25,18 @@ from search_spaces import SearchSpace
 from study import pruners
 from study.core import keys
 from study.core.config import TrialConfig
-from study.core.settings import StudySettings
 from study.core.errors import DivergedError, StudyError
 from study.core.keys import PRUNING_SUFFIX
+from study.core.settings import StudySettings
 from study.finetune.data import Splits
 from study.finetune.memory import release_memory
 from study.optimize import dashboard, reference, stopping
 from study.optimize.adapters import AdapterKeeper
+from study.optimize.fine_tune import FineTune
 from study.optimize.pruning import TrialPruning, pruning_study
 from study.optimize.recorder import Recorder
 from study.optimize.records import record_config
 from study.optimize.recovery import Heartbeat, fail_stale_trials
-from study.optimize.fine_tune import FineTune
 from study.optimize.storage import check_same_data, counted_trials, create_or_resume, existing_study
 from study.optimize.summary import summary
 

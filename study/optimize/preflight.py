@@ -14,8 +14,8 @@ from typing import Sequence
 from objectives import Objective
 from search_spaces import SearchSpace, check_rank, reads_corpus, reads_probes
 from study.core.config import TrialConfig
-from study.core.settings import StudySettings
 from study.core.errors import StudyError
+from study.core.settings import StudySettings
 from study.finetune.data import Splits
 
 

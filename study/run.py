@@ -182,21 +182,10 @@ def main(argv: list[str] | None = None, trial_fn: "TrialFn | None" = None) -> in
 
 def _prepare(args: argparse.Namespace, trial_fn: "TrialFn | None" = None) -> tuple["StudyRunner", str]:
     """Check everything the user gave, then open the storage; returns the study runner and the storage URL."""
-    from objectives import parse_objectives
-    from search_spaces import check_loaded_once, check_pruning, load_space, with_probes
-    from study.finetune.data import load_splits
-    from study.finetune.data_guard import guard
-    from study.finetune.model import check_quantization, resolve_model
+    from search_spaces import check_loaded_once, load_space
     from study.optimize.dashboard import default_artifact_dir
     from study.optimize.loop import StudyRunner
-    from study.optimize.preflight import (
-        check_judge,
-        check_knowledge,
-        check_model_rank,
-        check_produced,
-        encoder_warning,
-        fix_language,
-    )
+    from study.optimize.preflight import check_study
     from study.optimize.samplers import make_sampler, sampler_seed
     from study.optimize.storage import check_heartbeat, check_shareable, default_storage_url, open_storage
 
@@ -207,26 +196,13 @@ def _prepare(args: argparse.Namespace, trial_fn: "TrialFn | None" = None) -> tup
     space = space.with_fixed(**_overrides(args))
     check_loaded_once(space)
     settings = _settings(space, args)
-    objectives = parse_objectives(settings.objectives)
-    parse_objectives([settings.pruning_metric], where="--pruning-metric")
-    check_pruning(settings)
-    grid = space.grid() if settings.sampler == "grid" else None
-    make_sampler(settings.sampler, args.seed, grid)
-    space = with_probes(space, [o.metric for o in objectives] + [settings.pruning_metric])
-    base_cfg = space.first_config()
-    splits = load_splits(base_cfg.data)
-    personal_data = guard(base_cfg, args.allow_personal_data)  # the data the study reads, scanned
-    space, base_cfg, said = fix_language(space, base_cfg, splits)
-    if args.worker_id is None:
-        print(*said, sep="\n")
-    check_knowledge(space, base_cfg, splits)
-    warnings = [check_judge(base_cfg, objectives, settings), encoder_warning(base_cfg)]
-    check_produced(space, base_cfg, [o.metric for o in objectives] + [settings.pruning_metric])
-    for warning in filter(None, warnings):
-        if args.worker_id is None:
-            print(warning if warning.startswith("warning:") else f"warning: {warning}", file=sys.stderr)
-    check_model_rank(space, resolve_model(base_cfg.model.name, allow_hub=args.allow_hub))
-    check_quantization(base_cfg.model)
+    checked = check_study(space, settings, args.allow_personal_data, args.allow_hub)
+    space, base_cfg = checked.space, checked.base_cfg
+    if args.worker_id is None:  # a worker started by --workers leaves these to its parent
+        for line in checked.said:
+            print(line)
+        for warning in checked.warnings:
+            print(warning, file=sys.stderr)
     study_name = args.study_name or space.name
     storage_url = args.storage or default_storage_url(study_name)
     check_shareable(storage_url, args.workers)
@@ -239,18 +215,19 @@ def _prepare(args: argparse.Namespace, trial_fn: "TrialFn | None" = None) -> tup
     runner = StudyRunner(
         space=space,
         settings=settings,
-        objectives=objectives,
+        objectives=checked.objectives,
         storage=storage,
         study_name=study_name,
-        sampler=make_sampler(settings.sampler, sampler_seed(args.seed, storage_url, storage, study_name), grid),
-        splits=splits,
+        sampler=make_sampler(settings.sampler, sampler_seed(args.seed, storage_url, storage, study_name),
+                             checked.grid),
+        splits=checked.splits,
         base_cfg=base_cfg,
         allow_hub=args.allow_hub,
         show_progress=not args.no_progress,
         worker="" if args.worker_id is None else f"[{args.worker_id}] ",
         artifact_dir=artifact_dir,
         save_adapters=args.save_adapters,
-        attrs={**personal_data, keys.DATA_SCANNED: True},
+        attrs={**checked.personal_data, keys.DATA_SCANNED: True},
         trial_fn=trial_fn,
     )
     return runner, storage_url

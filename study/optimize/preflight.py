@@ -1,15 +1,17 @@
-"""What ``study.run`` checks against the model and the files before the storage is touched.
+"""What ``study.run`` checks before the storage is touched: :func:`check_study`.
 
-The space's own rules are in :mod:`search_spaces` (pure); these read what the trials will
-read (the probes, the retrieval corpus, the model's ``config.json``), so that a missing file or
-an impossible rank stops the command with one line instead of failing every trial.
+The space's own rules are in :mod:`search_spaces` (pure); these also read what the trials will
+read (the data, the probes, the retrieval corpus, the model's ``config.json``), so that a typo,
+a missing file or an impossible rank stops the command with one line instead of failing every
+trial or leaving a half-made study behind.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from objectives import Objective
 from search_spaces import SearchSpace, check_rank, reads_corpus, reads_probes
@@ -17,6 +19,51 @@ from study.core.config import TrialConfig
 from study.core.errors import StudyError
 from study.core.settings import StudySettings
 from study.finetune.data import Splits
+
+
+@dataclass(frozen=True)
+class CheckedStudy:
+    """A space that passed every check, with what the study's runner needs of it."""
+
+    space: SearchSpace  # with the probes it needs and its language fixed
+    objectives: list[Objective]
+    base_cfg: TrialConfig  # the space's first configuration: what every trial shares
+    splits: Splits
+    grid: Any  # the grid sampler's points (sampler grid), else None
+    personal_data: dict[str, Any]  # what --allow-personal-data let through, for the study's attributes
+    said: list[str]  # the language and the metrics' self-check
+    warnings: list[str]
+
+
+def check_study(space: SearchSpace, settings: StudySettings, allow_personal_data: bool,
+                allow_hub: bool) -> CheckedStudy:
+    """Every check of a study before anything is stored: objectives, pruner, sampler, data (personal data
+    included), language, probes and corpus, judge, metrics produced, LoRA ranks, quantisation."""
+    from objectives import parse_objectives
+    from search_spaces import check_pruning, with_probes
+    from study.finetune.data import load_splits
+    from study.finetune.data_guard import guard
+    from study.finetune.model import check_quantization, resolve_model
+    from study.optimize.samplers import make_sampler
+
+    objectives = parse_objectives(settings.objectives)
+    parse_objectives([settings.pruning_metric], where="--pruning-metric")
+    check_pruning(settings)
+    grid = space.grid() if settings.sampler == "grid" else None
+    make_sampler(settings.sampler, 0, grid)
+    metrics = [o.metric for o in objectives] + [settings.pruning_metric]
+    space = with_probes(space, metrics)
+    base_cfg = space.first_config()
+    splits = load_splits(base_cfg.data)
+    personal_data = guard(base_cfg, allow_personal_data)  # the data the study reads, scanned
+    space, base_cfg, said = fix_language(space, base_cfg, splits)
+    check_knowledge(space, base_cfg, splits)
+    warnings = [check_judge(base_cfg, objectives, settings), encoder_warning(base_cfg)]
+    check_produced(space, base_cfg, metrics)
+    check_model_rank(space, resolve_model(base_cfg.model.name, allow_hub=allow_hub))
+    check_quantization(base_cfg.model)
+    return CheckedStudy(space, objectives, base_cfg, splits, grid, personal_data, said,
+                        [w if w.startswith("warning:") else f"warning: {w}" for w in warnings if w])
 
 
 def check_knowledge(space: SearchSpace, base_cfg: TrialConfig, splits: Splits) -> None:

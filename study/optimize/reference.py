@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -24,10 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 from study.core import keys
 from study.core.config import DecodingConfig, TrialConfig
 from study.optimize import claims
-from study.optimize.recorder import run_claimed
-
-if TYPE_CHECKING:
-    from study.optimize.recorder import Recorder
+from study.optimize.recorder import Recorder, run_claimed
 
 BASE = "base"
 BASE_ATTRS = {keys.REFERENCE: BASE}

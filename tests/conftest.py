@@ -15,12 +15,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests (end-to-end runs, up to two minutes each) first, otherwise in their order: with two test
-    processes (``make test``) they then run side by side early instead of leaving one process alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 @pytest.fixture(scope="session")
 def default_model_dir() -> Path:
     from study.finetune.gguf import prepare_default_model

@@ -70,13 +70,14 @@ def quick_space(space: Any) -> Any:
     return replace(space, settings=replace(space.settings, check_questions=0, check_max_new_tokens=0, pruner="none"))
 
 
-def run_study(space_name: str, n_trials: int, seed: int, quick: bool, keep: str | None = None) -> RealStudy:
+def run_study(space_name: str, n_trials: int, seed: int, quick: bool, keep: str | None = None,
+              model: str | None = None) -> RealStudy:
     """One seeded study of ``n_trials`` with the rule off; the trials it finished, in the order they finished.
 
     ``keep``: a folder where the study lives as ``<space>-<seed>.db`` (SQLite): a study interrupted
     there resumes, and one that holds its ``n_trials`` already is read, not run again; the test
     scores of its re-trained configurations are kept beside it (``<space>-<seed>-test.json``).
-    Without it the study is in memory.
+    Without it the study is in memory. ``model`` replaces the space's ``model.name``.
     """
     import optuna
 
@@ -91,6 +92,7 @@ def run_study(space_name: str, n_trials: int, seed: int, quick: bool, keep: str 
 
     space = load_space(space_name)
     space = quick_space(space) if quick else space
+    space = space.with_fixed(**{"model.name": model}) if model else space
     settings = replace(space.settings, stop=None, n_trials=n_trials, sample_answers=0, confirm_top=0)
     base_cfg = space.config({n: d.values[0] if isinstance(d, Choice) else d.low for n, d in space.dimensions.items()})
     objectives_ = parse_objectives(settings.objectives)

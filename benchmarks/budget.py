@@ -75,14 +75,14 @@ def simulate(n_studies: int, n_trials: int, space_name: str, terminator_studies:
 
 
 def real(seeds: Sequence[int], n_trials: int, spaces: Sequence[str], quick: bool,
-         keep: str | None = None) -> tuple[dict, list[dict]]:
+         keep: str | None = None, model: str | None = None) -> tuple[dict, list[dict]]:
     """Per rule its outcomes over seeds and spaces; per seed the informed space against the wide one."""
     from benchmarks._budget_real import run_study
 
     out: dict[str, list[Outcome]] = {name: [] for name in rules(quick, n_trials)}
     versus = []
     for seed in seeds:
-        studies = [run_study(name, n_trials, seed, quick, keep) for name in spaces]
+        studies = [run_study(name, n_trials, seed, quick, keep, model) for name in spaces]
         for study in studies:
             for name, rule in rules(quick, n_trials).items():
                 out[name].append(outcome(name, rule, study.trials, study.seconds, study.test_scores))
@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", metavar="DIR",
                    help="keep each real study in DIR/<space>-<seed>.db: an interrupted run resumes, a finished study "
                         "is read again (default: in memory)")
+    p.add_argument("--model", help="the model every real study fine-tunes, in place of the spaces' model "
+                                   "(a local directory; the tests pass a tiny random Llama)")
     p.add_argument("--studies-only", metavar="SPACE",
                    help="with --keep: run this space's studies and stop (two processes can run the two spaces "
                         "side by side; a run without it then compares them)")
@@ -142,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks._budget_real import run_study
 
         for seed in range(args.seeds or (1 if args.quick else 3)):
-            run_study(args.studies_only, n_trials, seed, args.quick, args.keep)
+            run_study(args.studies_only, n_trials, seed, args.quick, args.keep, args.model)
         return 0
     else:
         seeds = range(args.seeds or (1 if args.quick else 3))
-        results, versus = real(list(seeds), n_trials, [args.space, args.wide], args.quick, args.keep)
+        results, versus = real(list(seeds), n_trials, [args.space, args.wide], args.quick, args.keep, args.model)
         mode = "quick" if args.quick else "default"
     figures = {name: summary(outs) for name, outs in results.items() if outs}
     rows = [[name, f["studies"], f["share_of_trial_seconds"], _ci(f["share_ci95"]), f["stopped_at_median"],

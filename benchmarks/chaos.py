@@ -63,7 +63,7 @@ def parse_args() -> object:
     p.add_argument("--seed", type=int, default=0, help="the controller's random choices")
     args = p.parse_args()
     if args.quick:
-        args.workers, args.minutes, args.kills, args.kill_every = 3, 0.75, 4, 8.0
+        args.workers, args.minutes, args.kills, args.kill_every = 3, 0.5, 3, 6.0
     low, _, high = args.trial_seconds.partition(":")
     args.low, args.high = float(low), float(high or low)
     if args.total_trials is None:

@@ -96,13 +96,14 @@ def test_the_summary_gives_intervals_of_the_share_and_of_the_indistinguishable_s
 
 
 @pytest.mark.slow
-def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys, tmp_path, monkeypatch):
+def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys, tmp_path, monkeypatch, tiny_model_dir):
     from benchmarks.budget import main
 
     keep = str(tmp_path / "kept")
-    assert main(["--quick", "--threads", "1", "--keep", keep, "--studies-only", "informed"]) == 0
+    quick = ["--quick", "--threads", "1", "--keep", keep, "--model", str(tiny_model_dir)]
+    assert main([*quick, "--studies-only", "informed"]) == 0
     assert "RESULT " not in capsys.readouterr().out  # the studies only: nothing compared yet
-    assert main(["--quick", "--threads", "1", "--keep", keep]) == 0
+    assert main(quick) == 0
     out, err = capsys.readouterr()
     assert "informed, seed 0: 0 of 5 trials" in err  # the kept study is read, not run again
     assert "default, seed 0: 5 of 5 trials" in err
@@ -122,6 +123,6 @@ def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys, tmp
         raise AssertionError("a configuration was trained again")
 
     monkeypatch.setattr(study.finetune.trial, "run_trial", no_training)
-    assert main(["--quick", "--threads", "1", "--keep", keep]) == 0
+    assert main(quick) == 0
     again = json.loads(next(x for x in capsys.readouterr().out.splitlines() if x.startswith("RESULT "))[len("RESULT "):])
     assert again["versus"][0]["test_difference"] == result["versus"][0]["test_difference"]

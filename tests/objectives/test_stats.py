@@ -189,6 +189,26 @@ def test_wilcoxon_edge_cases():
     assert 0 < p < 0.001
 
 
+def test_up_to_13_questions_the_p_value_is_scipys_from_every_sign_flip():
+    """Small samples take the vectorised sign-flip test: the same p-value as scipy's wilcoxon, whose
+    exact distribution (no ties) or permutation test (ties or zeros) it replaces."""
+    import warnings
+
+    from scipy.stats import wilcoxon
+
+    rng = np.random.default_rng(0)
+    cases = [rng.normal(size=n) for n in (2, 5, 9, 13)]  # distinct values: scipy's exact distribution
+    cases += [rng.integers(-2, 3, size=n).astype(float) for n in (4, 8, 13)]  # ties and zeros: its permutation test
+    cases += [np.array([0.1] * 12 + [0.0])]  # every question gained alike, one tied
+    for d in cases:
+        if not np.any(d != 0):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = wilcoxon(d, zero_method="zsplit", alternative="two-sided").pvalue
+        assert wilcoxon_p(d, np.zeros(d.size)) == pytest.approx(expected, abs=1e-12), d
+
+
 def test_spearman():
     x = np.linspace(-2, 3, 25)
     assert spearman(x, np.exp(x)) == pytest.approx(1.0)

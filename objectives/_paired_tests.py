@@ -57,7 +57,7 @@ def wilcoxon_p(a: Scores, b: Scores) -> float:
 
 
 # Up to this many questions the p-value comes from all 2**n sign flips, as scipy's own test gives it
-# (its exact distribution, or with ties or zeros its permutation test); above, scipy's normal approximation.
+# (its exact distribution, or with ties or zeros its permutation test); above, scipy's own choice.
 EXACT_MAX = 13
 
 

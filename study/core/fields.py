@@ -11,6 +11,7 @@ and :mod:`study.core.settings`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -34,7 +35,8 @@ def fields_of(section_cls: type) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(section_cls)}
 
 
-def field_types(section_cls: type) -> dict[str, tuple[type, ...]]:
+@functools.cache  # a class's hints never change; resolving them evaluates every annotation string again
+def field_types(section_cls: type) -> Mapping[str, tuple[type, ...]]:
     """The accepted Python types of each field; ``int | None`` gives ``(int, NoneType)``."""
     hints = typing.get_type_hints(section_cls)
     out: dict[str, tuple[type, ...]] = {}
@@ -43,7 +45,7 @@ def field_types(section_cls: type) -> dict[str, tuple[type, ...]]:
             out[name] = tuple(typing.get_args(hint))
         else:
             out[name] = (hint,)
-    return out
+    return types.MappingProxyType(out)
 
 
 def coerce(value: Any, accepted: tuple[type, ...]) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from study.core.settings import StopSettings
 from study.optimize.stop_rules import Finished
@@ -32,14 +32,16 @@ class Outcome:
     true_loss: float | None = None  # simulation only: true effect of the choice after N minus at the stop
 
 
-def stop_point(trials: Sequence[Finished], maximize: bool, rule: StopSettings | int) -> int:
-    """Finished trials when ``rule`` stops the study (a number: a fixed budget); all of them if it never does."""
+def stop_point(trials: Sequence[Finished], maximize: bool, rule: StopSettings | int,
+               front: Mapping[str, bool] | None = None) -> int:
+    """Finished trials when ``rule`` stops the study (a number: a fixed budget); all of them if it never does.
+    ``front``: the objectives a rule with ``judge: front`` judges (metric -> maximize)."""
     from study.optimize.stopping import decide
 
     if isinstance(rule, int):
         return min(rule, len(trials))
     for n in range(rule.min_trials, len(trials) + 1):
-        if decide(trials[:n], maximize, rule).stop:
+        if decide(trials[:n], maximize, rule, front=front).stop:
             return n
     return len(trials)
 
@@ -51,7 +53,7 @@ def best_index(trials: Sequence[Finished], maximize: bool) -> int:
 
 def outcome(name: str, rule: StopSettings | int, trials: Sequence[Finished], seconds: Sequence[float],
             test_scores: Callable[[int], Sequence[float]], maximize: bool = True,
-            effects: Sequence[float] | None = None) -> Outcome:
+            effects: Sequence[float] | None = None, front: Mapping[str, bool] | None = None) -> Outcome:
     """Where ``rule`` stops this study, what it saves, and whether its choice is the full study's, on the test split.
 
     ``test_scores(i)``: the test-split scores of the configuration of trial index ``i`` (a simulation
@@ -59,7 +61,7 @@ def outcome(name: str, rule: StopSettings | int, trials: Sequence[Finished], sec
     """
     from objectives import paired_difference
 
-    n = stop_point(trials, maximize, rule)
+    n = stop_point(trials, maximize, rule, front)
     early, full = best_index(trials[:n], maximize), best_index(trials, maximize)
     share = sum(seconds[:n]) / sum(seconds)
     if early == full:

@@ -32,6 +32,7 @@ class RealStudy:
     configs: dict[int, Any]  # trial number -> TrialConfig
     bench: Any
     cache: str | None = None  # a JSON file the test scores are kept in (``--keep``): a second comparison re-trains none
+    front: dict[str, bool] = field(default_factory=dict)  # the objectives judge: front judges (metric -> maximize)
     _test: dict[int, list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,7 +117,8 @@ def run_study(space_name: str, n_trials: int, seed: int, quick: bool, keep: str 
     configs = {t.number: trial_config(by_number[t.number]) for t in trials}
     # the runner's workbench (model, data and encoder loaded once) trains the chosen configurations again
     cache = os.path.join(keep, f"{space_name}-{seed}-test.json") if keep else None
-    return RealStudy(space_name, seed, metric, trials, seconds, configs, runner._trial_fn.bench, cache)
+    front = stopping.judged_front(trials, [(o.metric, o.direction == "maximize") for o in objectives_])
+    return RealStudy(space_name, seed, metric, trials, seconds, configs, runner._trial_fn.bench, cache, front=front)
 
 
 

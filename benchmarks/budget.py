@@ -38,8 +38,8 @@ GOAL_SHARE = 0.50
 
 def rules(quick: bool, n_trials: int) -> dict[str, Any]:
     """The rules compared: patience with K = 10 and 15 (from trial 15, and K = 15 from trial 25), patience
-    counting only trials that finished with a value (K = 5 and 8 from trial 15), the regret bound, and a fixed
-    half of the trials."""
+    counting only trials that finished with a value (K = 5 and 8 from trial 15), patience on the Pareto front
+    (real studies only: the simulation has one objective), the regret bound, and a fixed half of the trials."""
     from study.core.settings import StopSettings
 
     if quick:
@@ -49,6 +49,8 @@ def rules(quick: bool, n_trials: int) -> dict[str, Any]:
             "patience K=15, from 25": StopSettings(rule="patience", min_trials=25, patience=15),
             "patience K=5 valued": StopSettings(rule="patience", min_trials=15, patience=5, count_pruned=False),
             "patience K=8 valued": StopSettings(rule="patience", min_trials=15, patience=8, count_pruned=False),
+            "front K=10": StopSettings(rule="patience", min_trials=15, patience=10, judge="front"),
+            "front K=15, from 25": StopSettings(rule="patience", min_trials=25, patience=15, judge="front"),
             "terminator": StopSettings(rule="terminator", min_trials=15),
             "fixed half": n_trials // 2}
 
@@ -67,6 +69,8 @@ def simulate(n_studies: int, n_trials: int, space_name: str, terminator_studies:
         for name, rule in rules(False, n_trials).items():
             if name == "terminator" and seed >= terminator_studies:
                 continue  # a Gaussian process fit a decision: fewer studies
+            if name.startswith("front"):
+                continue  # a simulated trial has one objective
             out[name].append(outcome(name, rule, trials, seconds, lambda i: study[i].test,
                                      effects=[t.effect for t in study]))
         common.progress(f"{NAME}: simulated study {seed + 1}/{n_studies}: "
@@ -85,7 +89,7 @@ def real(seeds: Sequence[int], n_trials: int, spaces: Sequence[str], quick: bool
         studies = [run_study(name, n_trials, seed, quick, keep, model) for name in spaces]
         for study in studies:
             for name, rule in rules(quick, n_trials).items():
-                out[name].append(outcome(name, rule, study.trials, study.seconds, study.test_scores))
+                out[name].append(outcome(name, rule, study.trials, study.seconds, study.test_scores, front=study.front))
         if len(studies) == 2:
             versus.append(space_comparison(*studies))
     return out, versus

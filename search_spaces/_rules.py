@@ -61,6 +61,14 @@ def reads_corpus(space: SearchSpace) -> bool:
     return any(possible(space, "retrieval.top_k"))
 
 
+def check_stop(settings: StudySettings) -> None:
+    """The rule on the Pareto front is patience's: the terminator's regret bound has one objective."""
+    stop = settings.stop
+    if stop is not None and stop.judge == "front" and stop.rule != "patience":
+        raise StudyError(f"study.stop: judge 'front' works with rule 'patience', not '{stop.rule}' (the "
+                         "terminator judges the first objective: use judge 'first' with it)")
+
+
 def check_pruning(settings: StudySettings) -> None:
     """A per-question pruner (its registry step is a question) needs a pruning metric scored question by question."""
     from objectives import registered

@@ -9,6 +9,7 @@ from study.core.pruner_spec import PrunerSpec
 
 SAMPLERS = ("tpe", "nsga2", "gp", "random", "grid")
 STOP_RULES = ("patience", "terminator")  # study.optimize.stopping
+STOP_JUDGES = ("first", "front")
 DEFAULT_OBJECTIVES = ("rougeL:max", "bertscore_f1:max", "train_seconds:min")
 
 
@@ -54,6 +55,10 @@ class StopSettings:
     min_trials: int = setting(15, "finished trials before the rule may stop the study", min=2)
     patience: int = setting(15, "patience rule: finished trials in a row that did not beat the best by more than the noise",
                             min=1)
+    judge: str = setting(
+        "first", "what the rule judges: 'first', the first objective; 'front' (patience only), the Pareto front of "
+                 "every objective with per-question scores: a trial improves it when, against each earlier "
+                 "improvement, it is better by more than the noise on at least one of them", choices=STOP_JUDGES)
     count_pruned: bool = setting(
         True, "patience rule: a pruned trial counts toward patience (false: only trials that finished with a value; "
               "a pruned trial costs a fraction of one)")

@@ -175,8 +175,9 @@ class StudyRunner:
 
     def _stopped(self, fresh: bool) -> bool:
         """The study's stopping rule (``study.stop``): whether this worker stops before another trial."""
-        rule, first = self.settings.stop, self.objectives[0]
-        decision = rule and stopping.check(self.study, rule, first.metric, first.direction == "maximize", fresh)
+        rule = self.settings.stop
+        objectives = [(o.metric, o.direction == "maximize") for o in self.objectives]
+        decision = rule and stopping.check(self.study, rule, objectives, fresh)
         if decision:
             self._say(decision.line())
             self._study_notes(self.study.user_attrs.get(keys.BERTSCORE_ENCODER))  # the note says why it stopped

@@ -40,7 +40,7 @@ def check_study(space: SearchSpace, settings: StudySettings, allow_personal_data
     """Every check of a study before anything is stored: objectives, pruner, sampler, data (personal data
     included), language, probes and corpus, judge, metrics produced, LoRA ranks, quantisation."""
     from objectives import parse_objectives
-    from search_spaces import check_pruning, with_probes
+    from search_spaces import check_pruning, check_stop, with_probes
     from study.finetune.data import load_splits
     from study.finetune.data_guard import guard
     from study.finetune.model import check_quantization, resolve_model
@@ -49,6 +49,7 @@ def check_study(space: SearchSpace, settings: StudySettings, allow_personal_data
     objectives = parse_objectives(settings.objectives)
     parse_objectives([settings.pruning_metric], where="--pruning-metric")
     check_pruning(settings)
+    check_stop(settings)
     grid = space.grid() if settings.sampler == "grid" else None
     make_sampler(settings.sampler, 0, grid)
     metrics = [o.metric for o in objectives] + [settings.pruning_metric]

@@ -7,6 +7,8 @@ better they must wait for it and then count from it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from optuna.distributions import FloatDistribution
 
@@ -110,3 +112,64 @@ def test_terminator_stops_a_flat_study_and_goes_on_while_the_regret_may_exceed_t
     decision = decide(steep, True, rule)
     assert not decision.stop and decision.estimate > decision.noise
     assert "not below the best's standard error over 38 questions" in decision.reason
+
+
+def two_objectives(effects: list[tuple[float, float]], noise: float = 0.05, seed: int = 0) -> list[Finished]:
+    """Trials with true effects on two objectives, both maximised; the first objective is the value."""
+    rng = np.random.default_rng(seed)
+    difficulty = rng.normal(0.3, 0.1, (2, QUESTIONS))
+    out = []
+    for i, effect in enumerate(effects):
+        a, b = (difficulty[k] + effect[k] + rng.normal(0, noise, QUESTIONS) for k in range(2))
+        out.append(Finished(i, float(a.mean()), tuple(a.tolist()),
+                            per_metric={"rougeL": tuple(a.tolist()), "bertscore_f1": tuple(b.tolist())}))
+    return out
+
+
+FRONT = {"rougeL": True, "bertscore_f1": True}
+
+
+def test_on_the_front_a_trade_off_is_an_improvement_that_the_first_objective_alone_misses():
+    # Trial 6 is much better on the second objective and worse on the first: a new point of the front.
+    trials = two_objectives([(0.0, 0.0)] * 6 + [(-0.1, 0.3)] + [(0.0, 0.0)] * 13)
+    first = StopSettings(rule="patience", min_trials=10, patience=8)
+    front = replace(first, judge="front")
+    assert decide(trials[:10], True, first, front=FRONT).stop  # 9 trials since trial 0 on the first objective
+    assert not decide(trials[:14], True, front, front=FRONT).stop  # 7 trials since trial 6
+    decision = decide(trials[:15], True, front, front=FRONT)
+    assert decision.stop and decision.best == 6 and decision.estimate == 8.0
+    assert "improved the Pareto front of rougeL, bertscore_f1" in decision.reason
+    assert "the 2 earlier improvements, the last trial 6" in decision.reason
+
+
+def test_on_the_front_a_trial_within_the_noise_or_dominated_improves_nothing():
+    # Trial 3 is better on both objectives by less than the noise; trial 5 is worse on both.
+    trials = two_objectives([(0.0, 0.0)] * 3 + [(0.002, 0.002), (0.0, 0.0), (-0.2, -0.2)] + [(0.0, 0.0)] * 6)
+    decision = decide(trials, True, StopSettings(rule="patience", min_trials=5, patience=11, judge="front"),
+                      front=FRONT)
+    assert decision.stop and decision.best == 0 and decision.estimate == 11.0
+
+
+def test_on_the_front_of_one_objective_the_rule_is_the_first_objectives():
+    trials = [replace(t, per_metric={"rougeL": t.scores}) for t in simulate([0.0] * 12 + [0.15] + [0.0] * 17)]
+    first = StopSettings(rule="patience", min_trials=10, patience=10)
+    front = replace(first, judge="front")
+    for n in (12, 13, 22, 23, 30):
+        a, b = decide(trials[:n], True, first), decide(trials[:n], True, front, front={"rougeL": True})
+        assert (a.stop, a.estimate) == (b.stop, b.estimate), n  # best: the best value there, the last improvement here
+
+
+def test_objectives_without_per_question_scores_are_not_judged_and_the_terminator_judges_one():
+    import pytest
+
+    from search_spaces import check_stop
+    from study.core.errors import StudyError
+    from study.core.settings import StudySettings
+    from study.optimize.stopping import judged_front
+
+    trials = two_objectives([(0.0, 0.0)] * 3)
+    objectives = [("rougeL", True), ("bertscore_f1", True), ("train_seconds", False)]
+    assert judged_front(trials, objectives) == FRONT  # train_seconds has no per-question scores
+    check_stop(StudySettings(stop=StopSettings(judge="front")))
+    with pytest.raises(StudyError, match="judge 'front' works with rule 'patience', not 'terminator'"):
+        check_stop(StudySettings(stop=StopSettings(rule="terminator", judge="front")))

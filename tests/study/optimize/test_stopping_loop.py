@@ -52,7 +52,7 @@ def test_another_worker_stops_on_the_stored_decision_and_a_resumed_study_decides
     with_rule(make_runner(rdb_url, qa_file, StubTrials()), RULE).run(10)
     # a worker mid-run (not fresh) takes the stored decision, even where its own rule would go on
     study = optuna.load_study(study_name="s", storage=rdb_url)
-    later = stopping.check(study, replace(RULE, min_trials=50), "rougeL", True)
+    later = stopping.check(study, replace(RULE, min_trials=50), [("rougeL", True)])
     assert later is not None and later.finished == 4
     # a resumed study with the same rule decides again, the same way: it stops before any trial
     again = with_rule(make_runner(rdb_url, qa_file, StubTrials()), RULE)
@@ -76,3 +76,12 @@ def test_no_stop_turns_the_spaces_rule_off_and_explain_lists_the_rules_keys(caps
     assert _settings(space, parse_args(["--no-stop"])).stop is None
     assert main(["--explain"]) == 0
     assert "study.stop: When a study stops on its own" in capsys.readouterr().out
+
+
+def test_judged_on_the_front_the_study_names_the_objectives_it_judged(rdb_url, qa_file, capsys):
+    runner = with_rule(make_runner(rdb_url, qa_file, StubTrials()), replace(RULE, judge="front"))
+    runner.run(10)
+    assert fine_tunes(runner.study) == 4
+    # train_seconds, the third objective, has no per-question scores: it is not judged
+    assert ("stopping after 4 trials: none of the last 3 finished trials improved the Pareto front of rougeL, "
+            "bertscore_f1 by more than the noise") in capsys.readouterr().out

@@ -177,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         + ("; the simulated studies have that objective only, and a median pruner at the first check where the "
            "space has a pruner (a pruned trial has no value and costs a quarter of its seconds); true loss: the true effect of the choice after N "
            "minus that of the choice at the stop (the model's)" if args.simulate else
-           "; the real studies keep the space's objectives, sampler and pruner"),
+           "; the 'front' rules judge the Pareto front of every objective with per-question scores (rougeL, "
+           "bertscore_f1); each rule's choice is the best rougeL at its stop; the real studies keep the space's "
+           "objectives, sampler and pruner"),
     ]
     common.report(NAME, mode, "stopping rules: trial-seconds saved and the choice kept", body, figures, notes)
     return 0

@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, help="real studies per space (default 3; quick 1)")
     p.add_argument("--trials", type=int, help="trials of each study (default 50; quick 5)")
     p.add_argument("--space", default="informed", help="the informed space (default: informed)")
-    p.add_argument("--wide", default="default", help="the space it is compared with (default: default)")
+    p.add_argument("--wide", default="default",
+                   help="the space it is compared with (default: default; 'none': the rules on --space alone)")
     p.add_argument("--keep", metavar="DIR",
                    help="keep each real study in DIR/<space>-<seed>.db: an interrupted run resumes, a finished study "
                         "is read again (default: in memory)")
@@ -137,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.studies_only and not args.keep:
         p.error("--studies-only needs --keep DIR")
+    if args.simulate and args.wide == "none":
+        p.error("--simulate simulates the --wide space: name one")
     common.quiet()
     common.apply_threads(args.threads)
     n_trials = args.trials or (5 if args.quick else 50)
@@ -152,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     else:
         seeds = range(args.seeds or (1 if args.quick else 3))
-        results, versus = real(list(seeds), n_trials, [args.space, args.wide], args.quick, args.keep, args.model)
+        spaces = [args.space] if args.wide == "none" else [args.space, args.wide]
+        results, versus = real(list(seeds), n_trials, spaces, args.quick, args.keep, args.model)
         mode = "quick" if args.quick else "default"
     figures = {name: summary(outs) for name, outs in results.items() if outs}
     rows = [[name, f["studies"], f["share_of_trial_seconds"], _ci(f["share_ci95"]), f["stopped_at_median"],

@@ -126,3 +126,8 @@ def test_the_quick_mode_runs_real_studies_on_both_spaces_and_reports(capsys, tmp
     assert main(quick) == 0
     again = json.loads(next(x for x in capsys.readouterr().out.splitlines() if x.startswith("RESULT "))[len("RESULT "):])
     assert again["versus"][0]["test_difference"] == result["versus"][0]["test_difference"]
+
+    # One space alone (--wide none): its rules, no comparison of spaces; still nothing trained again.
+    assert main([*quick, "--space", "default", "--wide", "none"]) == 0
+    alone = json.loads(next(x for x in capsys.readouterr().out.splitlines() if x.startswith("RESULT "))[len("RESULT "):])
+    assert alone["rules"]["patience K=2"]["studies"] == 1 and alone["versus"] == []

@@ -2,8 +2,8 @@
 
     PYTHONPATH=tests/study python -m stub_worker --space smoke --model DIR --data qa.jsonl --storage URL ...
 
-Everything but the fine-tune is the real command (flags, storage, heartbeats, --workers,
-which start ``python -m stub_worker`` again). The environment says what a trial does:
+Everything but the fine-tune (and the metrics' self-check on the data) is the real command (flags,
+storage, heartbeats, --workers, which start ``python -m stub_worker`` again). The environment says what a trial does:
 ``STUB_TRIAL`` is ``ok`` (default: returns at once), ``sleep:SECONDS``, ``random:LOW:HIGH``
 (sleeps a random number of seconds in that range), ``hang`` (until interrupted or killed, at most 600 s),
 ``wait:PATH`` (until the file PATH exists, at most 600 s: the test says when the trial ends),
@@ -24,6 +24,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+import objectives._selfcheck
 import study.optimize.dashboard
 import study.optimize.workers
 import study.run
@@ -80,9 +81,17 @@ def artifact_store(directory: Any) -> Any:
     return store
 
 
+def no_self_check(references: Any, language: str | None = None, encoder: Any = None, seed: int = 0) -> Any:
+    """Stub trials score nothing, so the metrics' self-check on the data is skipped: it loads rouge-score and
+    nltk, seconds of CPU in every worker process. The real command's self-check has tests of its own
+    (tests/objectives/test_selfcheck.py, tests/study/commands/test_language_run.py)."""
+    return objectives._selfcheck.SelfCheck(language or "en", 0, ())
+
+
 real_artifact_store = study.optimize.dashboard.artifact_store
 study.optimize.dashboard.artifact_store = artifact_store
 study.optimize.workers.WORKER_MODULE = "stub_worker"
+objectives._selfcheck.self_check = no_self_check
 
 if __name__ == "__main__":
     sys.exit(study.run.main(trial_fn=stub_trial))

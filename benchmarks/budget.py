@@ -7,6 +7,8 @@
     python -m benchmarks.budget --keep studies/budget --studies-only informed --threads 1 &   # the two spaces
     python -m benchmarks.budget --keep studies/budget --studies-only default --threads 1      # side by side,
     python -m benchmarks.budget --keep studies/budget                                         # then compared
+    python -m benchmarks.budget --keep studies/budget --space default --wide none   # one space's rules alone
+    python -m benchmarks.budget --quick --model DIR   # another model in place of the spaces' (the tests: a tiny one)
 
 For each seed one study of N trials runs with the rule off, on the informed space (``--space``)
 and on the wide one (``--wide``); each rule is then replayed over the trials in the order they
